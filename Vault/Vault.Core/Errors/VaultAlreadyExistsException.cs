@@ -1,0 +1,6 @@
+namespace Vault.Core.Errors;
+
+public sealed class VaultAlreadyExistsException(string message) : VaultException(message)
+{
+    public override FailureKind Kind => FailureKind.AlreadyExists;
+}

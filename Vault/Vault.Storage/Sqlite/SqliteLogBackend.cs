@@ -1,0 +1,272 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
+using Vault.Core.Errors;
+using Vault.Core.Log;
+using Vault.Storage.Log;
+
+namespace Vault.Storage.Sqlite;
+
+/// <summary>
+/// The embedded log: one SQLite file in WAL mode with synchronous=FULL, so an append that returned is on disk
+/// even after a power cut (NORMAL would only keep the file consistent). Group commit makes the fsync per batch cheap.
+/// </summary>
+public sealed class SqliteLogBackend : ILogBackend
+{
+    private readonly string _path;
+    private readonly string _connectionString;
+    private readonly SqliteConnection _writer;
+
+    private SqliteLogBackend(string path, string connectionString, SqliteConnection writer)
+    {
+        _path = path;
+        _connectionString = connectionString;
+        _writer = writer;
+    }
+
+    public string Describe => _path;
+
+    /// <summary>Opens the log file; creates file and schema when <paramref name="create"/> is set and the file does not exist yet.</summary>
+    public static async Task<SqliteLogBackend> OpenAsync(string path, bool create, CancellationToken cancellationToken = default)
+    {
+        var full = Path.GetFullPath(path);
+        var exists = File.Exists(full);
+        if (!exists && !create)
+            throw new NotAVaultException($"There is no vault log at {full}. Run 'vault init' to create a vault.");
+        if (!exists && !Directory.Exists(Path.GetDirectoryName(full)))
+            throw new StorageUnavailableException($"The directory {Path.GetDirectoryName(full)} does not exist.");
+
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = full,
+            Mode = exists ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+        }.ToString();
+
+        var writer = new SqliteConnection(connectionString);
+        try
+        {
+            await writer.OpenAsync(cancellationToken);
+            await ConfigureAsync(writer, cancellationToken);
+            var (applicationId, userVersion, tables) = await ReadIdentityAsync(writer, cancellationToken);
+            if (applicationId == 0 && tables == 0)
+            {
+                if (!create)
+                    throw new NotAVaultException($"{full} is an empty SQLite file, not a vault log.");
+                await Execute(writer, "PRAGMA journal_mode = WAL;", cancellationToken);
+                await using var tx = writer.BeginTransaction();
+                await Execute(writer, SqliteSchema.Create, cancellationToken, tx);
+                await tx.CommitAsync(cancellationToken);
+            }
+            else if (applicationId != SqliteSchema.ApplicationId)
+            {
+                throw new NotAVaultException($"{full} is a SQLite database but not a vault log (application id {applicationId:x8}).");
+            }
+            else if (userVersion != SqliteSchema.Version)
+            {
+                throw new StorageCorruptException($"{full} is a vault log of format version {userVersion}; this build reads version {SqliteSchema.Version}.");
+            }
+
+            return new SqliteLogBackend(full, connectionString, writer);
+        }
+        catch (SqliteException ex)
+        {
+            await writer.DisposeAsync();
+            throw SqliteErrors.Map(ex, full);
+        }
+        catch
+        {
+            await writer.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task<SealedBatch> CommitAsync(IReadOnlyList<AppendRequest> requests, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var tx = (SqliteTransaction)await _writer.BeginTransactionAsync(cancellationToken); // BEGIN IMMEDIATE: takes the write lock
+            var head = await ReadHeadAsync(_writer, tx, cancellationToken);
+            var versions = await ReadVersionsAsync(requests, tx, cancellationToken);
+            var sealedBatch = BatchSealer.Seal(head, requests, versions, clock.GetUtcNow());
+            if (sealedBatch.Records.Count > 0)
+            {
+                await InsertAsync(sealedBatch.Records, tx, cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+            }
+
+            return sealedBatch;
+        }
+        catch (SqliteException ex)
+        {
+            throw SqliteErrors.Map(ex, _path);
+        }
+    }
+
+    public async IAsyncEnumerable<EventRecord> ReadAllAsync(long fromPosition, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {SqliteSchema.Columns} FROM events WHERE position >= $from ORDER BY position";
+        command.Parameters.AddWithValue("$from", fromPosition);
+        await foreach (var record in ReadRecordsAsync(command, cancellationToken))
+            yield return record;
+    }
+
+    public async IAsyncEnumerable<EventRecord> ReadStreamAsync(string streamId, long fromVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {SqliteSchema.Columns} FROM events WHERE stream_id = $stream AND stream_version >= $from ORDER BY stream_version";
+        command.Parameters.AddWithValue("$stream", streamId);
+        command.Parameters.AddWithValue("$from", fromVersion);
+        await foreach (var record in ReadRecordsAsync(command, cancellationToken))
+            yield return record;
+    }
+
+    public async Task<LogHead> ReadHeadAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        return await ReadHeadAsync(connection, null, cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync() => await _writer.DisposeAsync();
+
+    private async IAsyncEnumerable<EventRecord> ReadRecordsAsync(SqliteCommand command, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        SqliteDataReader reader;
+        try
+        {
+            reader = await command.ExecuteReaderAsync(cancellationToken);
+        }
+        catch (SqliteException ex)
+        {
+            throw SqliteErrors.Map(ex, _path);
+        }
+
+        await using (reader)
+        {
+            while (true)
+            {
+                EventRecord record;
+                try
+                {
+                    if (!reader.Read())
+                        break;
+                    record = new EventRecord(
+                        reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3),
+                        reader.GetFieldValue<byte[]>(4), reader.GetFieldValue<byte[]>(5),
+                        ChainHash.FromUnixMicroseconds(reader.GetInt64(6)),
+                        reader.GetFieldValue<byte[]>(7), reader.GetFieldValue<byte[]>(8));
+                }
+                catch (SqliteException ex)
+                {
+                    throw SqliteErrors.Map(ex, _path);
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return record;
+            }
+        }
+    }
+
+    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await ConfigureAsync(connection, cancellationToken);
+            return connection;
+        }
+        catch (SqliteException ex)
+        {
+            await connection.DisposeAsync();
+            throw SqliteErrors.Map(ex, _path);
+        }
+    }
+
+    private static async Task<LogHead> ReadHeadAsync(SqliteConnection connection, SqliteTransaction? tx, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return reader.Read() ? new LogHead(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)) : LogHead.Empty;
+    }
+
+    private async Task<Dictionary<string, long>> ReadVersionsAsync(IReadOnlyList<AppendRequest> requests, SqliteTransaction tx, CancellationToken cancellationToken)
+    {
+        var versions = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var command = _writer.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = "SELECT max(stream_version) FROM events WHERE stream_id = $stream";
+        var stream = command.Parameters.Add("$stream", SqliteType.Text);
+        foreach (var request in requests)
+        {
+            var id = request.Stream.Value;
+            if (versions.ContainsKey(id))
+                continue;
+            stream.Value = id;
+            var result = await command.ExecuteScalarAsync(cancellationToken);
+            versions[id] = result is long v ? v : -1;
+        }
+
+        return versions;
+    }
+
+    private async Task InsertAsync(IReadOnlyList<EventRecord> records, SqliteTransaction tx, CancellationToken cancellationToken)
+    {
+        await using var command = _writer.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = $"INSERT INTO events ({SqliteSchema.Columns}) VALUES ($p, $s, $v, $t, $pl, $m, $at, $ph, $h)";
+        var p = command.Parameters.Add("$p", SqliteType.Integer);
+        var s = command.Parameters.Add("$s", SqliteType.Text);
+        var v = command.Parameters.Add("$v", SqliteType.Integer);
+        var t = command.Parameters.Add("$t", SqliteType.Text);
+        var pl = command.Parameters.Add("$pl", SqliteType.Blob);
+        var m = command.Parameters.Add("$m", SqliteType.Blob);
+        var at = command.Parameters.Add("$at", SqliteType.Integer);
+        var ph = command.Parameters.Add("$ph", SqliteType.Blob);
+        var h = command.Parameters.Add("$h", SqliteType.Blob);
+        command.Prepare();
+        foreach (var r in records)
+        {
+            p.Value = r.Position;
+            s.Value = r.StreamId;
+            v.Value = r.StreamVersion;
+            t.Value = r.EventType;
+            pl.Value = r.Payload;
+            m.Value = r.Metadata;
+            at.Value = r.RecordedAtMicroseconds;
+            ph.Value = r.PreviousHash;
+            h.Value = r.Hash;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static async Task ConfigureAsync(SqliteConnection connection, CancellationToken cancellationToken) =>
+        await Execute(connection, "PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL;", cancellationToken);
+
+    private static async Task<(int ApplicationId, int UserVersion, long Tables)> ReadIdentityAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA application_id; PRAGMA user_version; SELECT count(*) FROM sqlite_schema;";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        reader.Read();
+        var applicationId = reader.GetInt32(0);
+        await reader.NextResultAsync(cancellationToken);
+        reader.Read();
+        var userVersion = reader.GetInt32(0);
+        await reader.NextResultAsync(cancellationToken);
+        reader.Read();
+        return (applicationId, userVersion, reader.GetInt64(0));
+    }
+
+    private static async Task Execute(SqliteConnection connection, string sql, CancellationToken cancellationToken, SqliteTransaction? tx = null)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,16 @@
+using System.Text.Json;
+
+namespace Vault.Ops;
+
+/// <summary>What every command gets: where to write, the clock, the environment, and whether to answer in JSON.</summary>
+public sealed class CliContext(TextWriter output, TextWriter error, TimeProvider clock, Func<string, string?> environment)
+{
+    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public TextWriter Output { get; } = output;
+    public TextWriter Error { get; } = error;
+    public TimeProvider Clock { get; } = clock;
+    public Func<string, string?> Environment { get; } = environment;
+
+    public void WriteJson(object value) => Output.WriteLine(JsonSerializer.Serialize(value, Json));
+}

@@ -1,0 +1,40 @@
+using Microsoft.Data.Sqlite;
+
+namespace Vault.Ops.Tests;
+
+/// <summary>Runs the real 'vault' command line in-process, capturing what a person would see.</summary>
+public sealed record CliRun(int ExitCode, string Output, string Error)
+{
+    public static async Task<CliRun> RunAsync(params string[] args) => await RunWithAsync(new Dictionary<string, string>(), args);
+
+    public static async Task<CliRun> RunWithAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var context = new CliContext(output, error, TimeProvider.System, name => environment.TryGetValue(name, out var v) ? v : null);
+        var code = await VaultCli.RunAsync(args, context);
+        SqliteConnection.ClearAllPools();
+        return new CliRun(code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>No failure may show a person a stack trace.</summary>
+    public void AssertNoStackTrace()
+    {
+        Assert.DoesNotContain("   at ", Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", Error, StringComparison.Ordinal);
+    }
+}
+
+public sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("vault-cli-").FullName;
+
+    public string Sub(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(Path, recursive: true); }
+        catch (IOException) { }
+    }
+}

@@ -88,7 +88,7 @@ public sealed class PostgresLogBackend : ILogBackend
                 {
                     new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock($1)") { Parameters = { new() { Value = _lockKey } } },
                     new NpgsqlBatchCommand($"SELECT position, hash FROM {_schema}.events ORDER BY position DESC LIMIT 1"),
-                    new NpgsqlBatchCommand($"SELECT stream_id, max(stream_version) FROM {_schema}.events WHERE stream_id = ANY($1) GROUP BY stream_id")
+                    new NpgsqlBatchCommand($"SELECT s.id, (SELECT max(stream_version) FROM {_schema}.events WHERE stream_id = s.id) FROM unnest($1::text[]) AS s(id)")
                     {
                         Parameters = { new() { Value = streams, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text } },
                     },
@@ -104,7 +104,10 @@ public sealed class PostgresLogBackend : ILogBackend
                     head = new LogHead(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1));
                 await reader.NextResultAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
-                    versions[reader.GetString(0)] = reader.GetInt64(1);
+                {
+                    if (!reader.IsDBNull(1))
+                        versions[reader.GetString(0)] = reader.GetInt64(1);
+                }
             }
 
             var sealedBatch = BatchSealer.Seal(head, requests, versions, clock.GetUtcNow());

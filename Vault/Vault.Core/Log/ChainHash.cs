@@ -27,9 +27,15 @@ public static class ChainHash
     public static byte[] Compute(EventRecord r) =>
         Compute(r.PreviousHash, r.Position, r.StreamId, r.StreamVersion, r.EventType, r.RecordedAtMicroseconds, r.Metadata, r.Payload);
 
-    /// <summary>The hash the record would have if it were stored at <paramref name="position"/>.</summary>
-    public static byte[] ComputeAt(EventRecord r, long position) =>
-        Compute(r.PreviousHash, position, r.StreamId, r.StreamVersion, r.EventType, r.RecordedAtMicroseconds, r.Metadata, r.Payload);
+    /// <summary>Does the record's stored hash fit its fields at <paramref name="position"/>? Allocates nothing.</summary>
+    public static bool Matches(EventRecord r, long position)
+    {
+        if (r.Hash.Length != Size || r.PreviousHash.Length != Size)
+            return false;
+        Span<byte> computed = stackalloc byte[Size];
+        Compute(r.PreviousHash, position, r.StreamId, r.StreamVersion, r.EventType, r.RecordedAtMicroseconds, r.Metadata, r.Payload, computed);
+        return computed.SequenceEqual(r.Hash);
+    }
 
     public static byte[] Compute(
         ReadOnlySpan<byte> previousHash, long position, string streamId, long streamVersion,

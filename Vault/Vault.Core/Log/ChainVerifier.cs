@@ -29,13 +29,13 @@ public sealed class ChainVerifier
     /// <summary>Is the record's own hash right for its fields at its position?</summary>
     public static ChainViolation? CheckSelf(EventRecord record)
     {
-        if (record.Hash.Length == ChainHash.Size && ChainHash.Compute(record).AsSpan().SequenceEqual(record.Hash))
+        if (ChainHash.Matches(record, record.Position))
             return null;
         for (var delta = 1; delta <= MoveWindow; delta++)
         {
             foreach (var candidate in new[] { record.Position - delta, record.Position + delta })
             {
-                if (candidate >= 1 && ChainHash.ComputeAt(record, candidate).AsSpan().SequenceEqual(record.Hash))
+                if (candidate >= 1 && ChainHash.Matches(record, candidate))
                     return new ChainViolation(record.Position, ViolationKind.Moved,
                         $"the record stored at position {record.Position} was written at position {candidate}: records were swapped, inserted or removed here");
             }

@@ -1,0 +1,125 @@
+namespace Vault.Core.Governance;
+
+/// <summary>
+/// The Code Spaces rule as a pure function: nothing is deleted unless M distinct registered approvers signed these
+/// exact targets, the cooling-off delay has passed since quorum, nobody vetoed, the request did not expire first,
+/// and no target is under a retention lock or legal hold. Every refusal is itself recorded.
+/// </summary>
+public static class DeletionDecider
+{
+    public static Decision Request(DeletionRequestState state, RequestDeletion command, GovernanceContext context)
+    {
+        var action = "request";
+        if (state.Status != DeletionStatus.None)
+            return Refuse(command.RequestId, command.RequestedBy.Value, action, RefusalCode.InvalidRequest, $"Request {command.RequestId} already exists; choose a new request id.", context);
+        if (command.Targets.Count == 0 || command.Targets.Any(string.IsNullOrWhiteSpace))
+            return Refuse(command.RequestId, command.RequestedBy.Value, action, RefusalCode.InvalidRequest, "A deletion request names at least one backup set, and no blank one.", context);
+        var digest = SigningPayload.TargetsDigest(command.Targets);
+        if (CheckSigner(command.RequestId, command.RequestedBy, SignedAction.Request, digest, command.Signature, action, context) is { } refused)
+            return refused;
+
+        var targets = command.Targets.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        return Accept(new DeletionRequested(command.RequestId, targets, digest, command.Reason, command.RequestedBy.Value, Convert.ToHexStringLower(command.Signature), context.Now));
+    }
+
+    public static Decision Approve(DeletionRequestState state, ApproveDeletion command, GovernanceContext context)
+    {
+        const string action = "approve";
+        if (Unavailable(state, command.RequestId, command.ApprovedBy.Value, action, context) is { } closed)
+            return closed;
+        if (CheckSigner(command.RequestId, command.ApprovedBy, SignedAction.Approve, state.TargetsDigest, command.Signature, action, context) is { } refused)
+            return refused;
+        if (state.Approvals.ContainsKey(command.ApprovedBy.Value))
+            return Refuse(command.RequestId, command.ApprovedBy.Value, action, RefusalCode.DuplicateApproval,
+                $"{command.ApprovedBy} has already signed request {command.RequestId}; quorum needs {context.Rules.Quorum} different approvers.", context);
+
+        var approved = new DeletionApproved(command.RequestId, command.ApprovedBy.Value, Convert.ToHexStringLower(command.Signature), context.Now);
+        var approvers = state.Approvals.Keys.Append(command.ApprovedBy.Value).Order(StringComparer.Ordinal).ToArray();
+        if (state.Status == DeletionStatus.Pending && approvers.Length >= context.Rules.Quorum)
+            return new Decision([approved, new DeletionQuorumReached(command.RequestId, approvers, context.Now + context.Rules.CoolingOff, context.Now)], null);
+        return Accept(approved);
+    }
+
+    public static Decision Veto(DeletionRequestState state, VetoDeletion command, GovernanceContext context)
+    {
+        const string action = "veto";
+        if (Unavailable(state, command.RequestId, command.VetoedBy.Value, action, context) is { } closed)
+            return closed;
+        if (CheckSigner(command.RequestId, command.VetoedBy, SignedAction.Veto, state.TargetsDigest, command.Signature, action, context) is { } refused)
+            return refused;
+        return Accept(new DeletionVetoed(command.RequestId, command.VetoedBy.Value, command.Reason, Convert.ToHexStringLower(command.Signature), context.Now));
+    }
+
+    /// <summary>Records the expiry of a request that never reached quorum; nothing when it is not due.</summary>
+    public static Decision Expire(DeletionRequestState state, GovernanceContext context) =>
+        IsExpired(state, context) ? Accept(new DeletionExpired(state.RequestId, context.Now)) : new Decision([], null);
+
+    /// <summary>May the request execute now? If so, the execution event naming the segments to remove (computed by the caller).</summary>
+    public static Decision Execute(DeletionRequestState state, IReadOnlyDictionary<string, SetProtection> protections, IReadOnlyList<string> segmentsToRemove, string actor, GovernanceContext context)
+    {
+        const string action = "execute";
+        var id = state.RequestId;
+        switch (state.Status)
+        {
+            case DeletionStatus.None:
+                return Refuse(id, actor, action, RefusalCode.InvalidRequest, "There is no such deletion request.", context);
+            case DeletionStatus.Vetoed:
+                return Refuse(id, actor, action, RefusalCode.Vetoed, $"Request {id} was vetoed; a veto is final.", context);
+            case DeletionStatus.Executed:
+                return Refuse(id, actor, action, RefusalCode.AlreadyExecuted, $"Request {id} has already been executed.", context);
+            case DeletionStatus.Expired:
+                return Refuse(id, actor, action, RefusalCode.Expired, $"Request {id} expired without quorum and is denied.", context);
+            case DeletionStatus.Pending when IsExpired(state, context):
+                return Refuse(id, actor, action, RefusalCode.Expired, $"Request {id} expired without quorum and is denied.", context, new DeletionExpired(id, context.Now));
+            case DeletionStatus.Pending:
+                return Refuse(id, actor, action, RefusalCode.NoQuorum,
+                    $"Request {id} has {state.Approvals.Count} of the {context.Rules.Quorum} signatures it needs.", context);
+        }
+
+        if (context.Now < state.ExecutableAfter)
+            return Refuse(id, actor, action, RefusalCode.CoolingOff,
+                $"Request {id} is cooling off until {state.ExecutableAfter:u} ({(state.ExecutableAfter!.Value - context.Now).TotalHours:F1} h left); any approver can still veto.", context);
+        foreach (var target in state.Targets)
+        {
+            var protection = protections.TryGetValue(target, out var p) ? p : SetProtection.None;
+            if (protection.ActiveHolds.Count > 0)
+                return Refuse(id, actor, action, RefusalCode.LegalHold, $"Set {target} is under legal hold ({string.Join(", ", protection.ActiveHolds)}); release needs a quorum.", context);
+            if (protection.RetainUntil > context.Now)
+                return Refuse(id, actor, action, RefusalCode.RetentionLocked, $"Set {target} is retained until {protection.RetainUntil:u}; no quorum can shorten that.", context);
+        }
+
+        return Accept(new DeletionExecuted(id, state.Targets, segmentsToRemove, context.Now));
+    }
+
+    public static bool IsExpired(DeletionRequestState state, GovernanceContext context) =>
+        state.Status == DeletionStatus.Pending && context.Now >= state.RequestedAt + context.Rules.RequestExpiry;
+
+    private static Decision? Unavailable(DeletionRequestState state, string requestId, string actor, string action, GovernanceContext context) => state.Status switch
+    {
+        DeletionStatus.None => Refuse(requestId, actor, action, RefusalCode.InvalidRequest, $"There is no deletion request {requestId}.", context),
+        DeletionStatus.Vetoed or DeletionStatus.Expired or DeletionStatus.Executed => Refuse(requestId, actor, action, RefusalCode.NotPending,
+            $"Request {requestId} is {state.Status.ToString().ToLowerInvariant()}; nothing can be added to it.", context),
+        DeletionStatus.Pending when IsExpired(state, context) => Refuse(requestId, actor, action, RefusalCode.Expired,
+            $"Request {requestId} expired at {state.RequestedAt + context.Rules.RequestExpiry:u} without quorum and is denied.", context, new DeletionExpired(requestId, context.Now)),
+        _ => null,
+    };
+
+    private static Decision? CheckSigner(string requestId, ApproverId signer, SignedAction signed, string digest, byte[] signature, string action, GovernanceContext context)
+    {
+        var approver = context.Rules.Find(signer);
+        if (approver is null)
+            return Refuse(requestId, signer.Value, action, RefusalCode.UnknownApprover, $"{signer} is not a registered approver of this vault.", context);
+        if (!Ed25519.Verify(approver.PublicKey, SigningPayload.For(context.VaultId, signed, requestId, digest), signature))
+            return Refuse(requestId, signer.Value, action, RefusalCode.BadSignature,
+                $"The signature is not {signer}'s over this vault, request {requestId}, the action '{signed.ToString().ToLowerInvariant()}' and these exact targets.", context);
+        return null;
+    }
+
+    private static Decision Accept(IDeletionEvent e) => new([e], null);
+
+    private static Decision Refuse(string requestId, string actor, string action, RefusalCode code, string reason, GovernanceContext context, IDeletionEvent? first = null)
+    {
+        var refused = new DeletionAttemptRefused(requestId, actor, action, code, reason, context.Now);
+        return new Decision(first is null ? [refused] : [first, refused], new Refusal(code, reason));
+    }
+}

@@ -1,0 +1,48 @@
+namespace Vault.Core.Governance;
+
+/// <summary>The events of one deletion request's stream, past tense, with a version in the stored type name.</summary>
+public interface IDeletionEvent
+{
+    string RequestId { get; }
+    DateTimeOffset At { get; }
+}
+
+public sealed record DeletionRequested(string RequestId, IReadOnlyList<string> Targets, string TargetsDigest, string Reason, string RequestedBy, string Signature, DateTimeOffset At) : IDeletionEvent
+{
+    public const string EventType = "DeletionRequested.v1";
+}
+
+public sealed record DeletionApproved(string RequestId, string ApprovedBy, string Signature, DateTimeOffset At) : IDeletionEvent
+{
+    public const string EventType = "DeletionApproved.v1";
+}
+
+/// <summary>M distinct approvers have signed; execution may not happen before <see cref="ExecutableAfter"/>.</summary>
+public sealed record DeletionQuorumReached(string RequestId, IReadOnlyList<string> Approvers, DateTimeOffset ExecutableAfter, DateTimeOffset At) : IDeletionEvent
+{
+    public const string EventType = "DeletionQuorumReached.v1";
+}
+
+/// <summary>Final: a vetoed request can never execute.</summary>
+public sealed record DeletionVetoed(string RequestId, string VetoedBy, string Reason, string Signature, DateTimeOffset At) : IDeletionEvent
+{
+    public const string EventType = "DeletionVetoed.v1";
+}
+
+/// <summary>No quorum before the expiry: denied. Silence never approves.</summary>
+public sealed record DeletionExpired(string RequestId, DateTimeOffset At) : IDeletionEvent
+{
+    public const string EventType = "DeletionExpired.v1";
+}
+
+/// <summary>The decision to delete, appended before any byte is removed; names exactly the segments to remove.</summary>
+public sealed record DeletionExecuted(string RequestId, IReadOnlyList<string> Targets, IReadOnlyList<string> SegmentsRemoved, DateTimeOffset At) : IDeletionEvent
+{
+    public const string EventType = "DeletionExecuted.v1";
+}
+
+/// <summary>An attempt the vault refused, kept for auditors: who tried what, and why it was refused.</summary>
+public sealed record DeletionAttemptRefused(string RequestId, string Actor, string Action, RefusalCode Code, string Reason, DateTimeOffset At) : IDeletionEvent
+{
+    public const string EventType = "DeletionAttemptRefused.v1";
+}

@@ -1,0 +1,46 @@
+using System.Collections.Immutable;
+
+namespace Vault.Core.Governance;
+
+public enum DeletionStatus
+{
+    None,
+    Pending,
+    QuorumReached,
+    Vetoed,
+    Expired,
+    Executed,
+}
+
+/// <summary>One deletion request, folded from its events. Refused attempts change nothing.</summary>
+public sealed record DeletionRequestState
+{
+    public static DeletionRequestState Empty { get; } = new();
+
+    public string RequestId { get; init; } = "";
+    public DeletionStatus Status { get; init; } = DeletionStatus.None;
+    public IReadOnlyList<string> Targets { get; init; } = [];
+    public string TargetsDigest { get; init; } = "";
+    public string RequestedBy { get; init; } = "";
+    public DateTimeOffset RequestedAt { get; init; }
+    /// <summary>Approver id → signature (hex), the requester's first.</summary>
+    public ImmutableDictionary<string, string> Approvals { get; init; } = ImmutableDictionary<string, string>.Empty;
+    public DateTimeOffset? ExecutableAfter { get; init; }
+
+    public static DeletionRequestState Fold(IEnumerable<IDeletionEvent> events) => events.Aggregate(Empty, (s, e) => s.Apply(e));
+
+    public DeletionRequestState Apply(IDeletionEvent e) => e switch
+    {
+        DeletionRequested r => this with
+        {
+            RequestId = r.RequestId, Status = DeletionStatus.Pending, Targets = r.Targets, TargetsDigest = r.TargetsDigest,
+            RequestedBy = r.RequestedBy, RequestedAt = r.At, Approvals = Approvals.SetItem(r.RequestedBy, r.Signature),
+        },
+        DeletionApproved a => this with { Approvals = Approvals.SetItem(a.ApprovedBy, a.Signature) },
+        DeletionQuorumReached q => this with { Status = DeletionStatus.QuorumReached, ExecutableAfter = q.ExecutableAfter },
+        DeletionVetoed => this with { Status = DeletionStatus.Vetoed },
+        DeletionExpired => this with { Status = DeletionStatus.Expired },
+        DeletionExecuted => this with { Status = DeletionStatus.Executed },
+        _ => this,
+    };
+}

@@ -1,0 +1,32 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Vault.Core.Governance;
+
+/// <summary>What an approver's signature commits to (docs/governance.md).</summary>
+public enum SignedAction
+{
+    Request,
+    Approve,
+    Veto,
+}
+
+/// <summary>
+/// The exact bytes an approver signs: "vault-governance/v1", the vault id, the action, the request id and the
+/// hex SHA-256 digest of the targets, each followed by a newline, in UTF-8. A signature therefore cannot be replayed
+/// on another vault, another request, another action or other targets.
+/// </summary>
+public static class SigningPayload
+{
+    public const string Domain = "vault-governance/v1";
+
+    public static byte[] For(string vaultId, SignedAction action, string requestId, string targetsDigestHex) =>
+        Encoding.UTF8.GetBytes($"{Domain}\n{vaultId}\n{action.ToString().ToLowerInvariant()}\n{requestId}\n{targetsDigestHex}\n");
+
+    /// <summary>SHA-256 over the distinct target ids, sorted ordinally, each followed by a newline; lower-case hex.</summary>
+    public static string TargetsDigest(IEnumerable<string> targets)
+    {
+        var text = string.Concat(targets.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(t => t + "\n"));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    }
+}

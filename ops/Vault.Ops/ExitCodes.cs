@@ -14,7 +14,9 @@ public static class ExitCodes
     public const int Corrupt = 6;
     public const int Refused = 7;
     public const int Conflict = 8;
+    public const int BadKey = 9;
     public const int IntegrityViolation = 10;
+    public const int GovernanceRefused = 11;
     public const int Cancelled = 130;
 
     public static int For(FailureKind kind) => kind switch
@@ -26,6 +28,8 @@ public static class ExitCodes
         FailureKind.Corrupt => Corrupt,
         FailureKind.Refused => Refused,
         FailureKind.Conflict => Conflict,
+        FailureKind.BadKey => BadKey,
+        FailureKind.GovernanceRefused => GovernanceRefused,
         _ => InternalError,
     };
 }

@@ -19,6 +19,8 @@ public static class VaultCli
         GlobalOptions.Json,
         InitCommand.Create(context),
         LogCommands.Create(context),
+        ApproverCommands.Create(context),
+        DeletionCommands.Create(context),
     };
 
     public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)

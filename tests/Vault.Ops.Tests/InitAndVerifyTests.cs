@@ -10,15 +10,22 @@ namespace Vault.Ops.Tests;
 public sealed class InitAndVerifyTests : IDisposable
 {
     private readonly TempDir _temp = new();
+    private TestApprovers? _approvers;
 
     public void Dispose() => _temp.Dispose();
+
+    private async Task<CliRun> Init(params string[] args)
+    {
+        _approvers ??= await TestApprovers.CreateAsync(_temp.Sub("keys"));
+        return await CliRun.RunAsync([.. args, .. _approvers.InitArguments]);
+    }
 
     [Fact]
     public async Task init_creates_a_vault_whose_log_verifies_and_reports_in_json()
     {
         var vault = _temp.Sub("v");
 
-        var init = await CliRun.RunAsync("init", "--vault", vault, "--json");
+        var init = await Init("init", "--vault", vault, "--json");
         var verify = await CliRun.RunAsync("log", "verify", "--vault", vault, "--json");
 
         Assert.Equal(0, init.ExitCode);
@@ -36,7 +43,7 @@ public sealed class InitAndVerifyTests : IDisposable
     {
         var env = new Dictionary<string, string> { ["VAULT_DIR"] = _temp.Sub("env") };
 
-        Assert.Equal(0, (await CliRun.RunWithAsync(env, "init")).ExitCode);
+        Assert.Equal(0, (await CliRun.RunWithAsync(env, ["init", .. (_approvers ??= await TestApprovers.CreateAsync(_temp.Sub("keys"))).InitArguments])).ExitCode);
         var tail = await CliRun.RunWithAsync(env, "log", "tail", "--json");
 
         Assert.Equal(0, tail.ExitCode);
@@ -49,10 +56,10 @@ public sealed class InitAndVerifyTests : IDisposable
     public async Task init_over_an_existing_vault_exits_4_and_changes_nothing()
     {
         var vault = _temp.Sub("v");
-        await CliRun.RunAsync("init", "--vault", vault);
+        await Init("init", "--vault", vault);
         var manifest = await File.ReadAllTextAsync(Path.Combine(vault, "vault.json"));
 
-        var again = await CliRun.RunAsync("init", "--vault", vault);
+        var again = await Init("init", "--vault", vault);
 
         Assert.Equal(4, again.ExitCode);
         Assert.Contains("already a vault", again.Error);
@@ -68,7 +75,7 @@ public sealed class InitAndVerifyTests : IDisposable
         Directory.CreateDirectory(dir);
         await File.WriteAllTextAsync(Path.Combine(dir, "notes.txt"), "mine");
 
-        var run = await CliRun.RunAsync("init", "--vault", dir);
+        var run = await Init("init", "--vault", dir);
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("not empty", run.Error);
@@ -95,7 +102,7 @@ public sealed class InitAndVerifyTests : IDisposable
     public async Task a_corrupt_log_file_exits_6_without_a_stack_trace()
     {
         var vault = _temp.Sub("v");
-        await CliRun.RunAsync("init", "--vault", vault);
+        await Init("init", "--vault", vault);
         await File.WriteAllBytesAsync(Path.Combine(vault, "log.db"), Enumerable.Range(0, 8192).Select(i => (byte)(i * 7)).ToArray());
         File.Delete(Path.Combine(vault, "log.db-wal"));
 
@@ -120,7 +127,7 @@ public sealed class InitAndVerifyTests : IDisposable
     public async Task a_malformed_trusted_head_exits_2()
     {
         var vault = _temp.Sub("v");
-        await CliRun.RunAsync("init", "--vault", vault);
+        await Init("init", "--vault", vault);
 
         var run = await CliRun.RunAsync("log", "verify", "--vault", vault, "--expect-head", "12:nothex");
 
@@ -132,7 +139,7 @@ public sealed class InitAndVerifyTests : IDisposable
     public async Task verify_exits_10_naming_the_first_bad_position_of_a_tampered_log()
     {
         var vault = _temp.Sub("v");
-        await CliRun.RunAsync("init", "--vault", vault);
+        await Init("init", "--vault", vault);
         await AppendAsync(vault, 20);
         await ExecuteBehindAsync(vault, "DROP TRIGGER events_no_update; UPDATE events SET event_type = 'Forged' WHERE position = 12;");
 
@@ -151,7 +158,7 @@ public sealed class InitAndVerifyTests : IDisposable
     public async Task records_cut_from_the_end_exit_10_against_an_expected_head()
     {
         var vault = _temp.Sub("v");
-        await CliRun.RunAsync("init", "--vault", vault);
+        await Init("init", "--vault", vault);
         await AppendAsync(vault, 5);
         var before = JsonDocument.Parse((await CliRun.RunAsync("log", "verify", "--vault", vault, "--json")).Output).RootElement.GetProperty("head");
         var trusted = $"{before.GetProperty("position").GetInt64()}:{before.GetProperty("hash").GetString()}";
@@ -168,12 +175,12 @@ public sealed class InitAndVerifyTests : IDisposable
     public async Task a_log_rebuilt_from_genesis_with_a_valid_chain_is_caught_by_the_recorded_genesis_hash()
     {
         var vault = _temp.Sub("v");
-        await CliRun.RunAsync("init", "--vault", vault);
+        await Init("init", "--vault", vault);
         var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(vault, "vault.json"))).RootElement;
         var forgedPath = _temp.Sub("forged.db");
         await using (var forged = new GroupCommitEventLog(await SqliteLogBackend.OpenAsync(forgedPath, create: true)))
         {
-            var genesis = new VaultCreated(manifest.GetProperty("vaultId").GetString()!, 1, DateTimeOffset.UnixEpoch);
+            var genesis = new VaultCreated(manifest.GetProperty("vaultId").GetString()!, 1, DateTimeOffset.UnixEpoch, Vault.Core.Governance.GovernanceDocument.From(new Keys().Rules(2)));
             await forged.AppendAsync(VaultStreams.Vault, ExpectedVersion.NoStream, [genesis.ToEventData("attacker")]);
         }
 

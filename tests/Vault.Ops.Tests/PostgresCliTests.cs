@@ -7,6 +7,13 @@ namespace Vault.Ops.Tests;
 public sealed class PostgresCliTests : IDisposable
 {
     private readonly TempDir _temp = new();
+    private TestApprovers? _approvers;
+
+    private async Task<CliRun> Init(params string[] args)
+    {
+        _approvers ??= await TestApprovers.CreateAsync(_temp.Sub("keys"));
+        return await CliRun.RunAsync([.. args, .. _approvers.InitArguments]);
+    }
 
     private static string Admin => Environment.GetEnvironmentVariable("VAULT_TEST_PG") is { Length: > 0 } v
         ? v
@@ -28,9 +35,9 @@ public sealed class PostgresCliTests : IDisposable
         var service = new NpgsqlConnectionStringBuilder(Admin) { Username = "vault_service" }.ToString();
         var vault = _temp.Sub("pg");
 
-        var init = await CliRun.RunAsync("init", "--vault", vault, "--postgres", Admin, "--pg-schema", schema, "--grant-to", "vault_service");
+        var init = await Init("init", "--vault", vault, "--postgres", Admin, "--pg-schema", schema, "--grant-to", "vault_service");
         var verify = await CliRun.RunWithAsync(new Dictionary<string, string> { ["VAULT_POSTGRES"] = service }, "log", "verify", "--vault", vault, "--json");
-        var again = await CliRun.RunAsync("init", "--vault", _temp.Sub("pg2"), "--postgres", Admin, "--pg-schema", schema);
+        var again = await Init("init", "--vault", _temp.Sub("pg2"), "--postgres", Admin, "--pg-schema", schema);
 
         Assert.Equal(0, init.ExitCode);
         Assert.Equal(0, verify.ExitCode);
@@ -44,7 +51,7 @@ public sealed class PostgresCliTests : IDisposable
     {
         var vault = _temp.Sub("unreachable");
 
-        var run = await CliRun.RunAsync("init", "--vault", vault, "--postgres", "Host=127.0.0.1;Port=1;Username=nobody;Timeout=3");
+        var run = await Init("init", "--vault", vault, "--postgres", "Host=127.0.0.1;Port=1;Username=nobody;Timeout=3");
 
         Assert.Equal(5, run.ExitCode);
         Assert.Contains("cannot be reached", run.Error);
@@ -55,7 +62,7 @@ public sealed class PostgresCliTests : IDisposable
     [Fact]
     public async Task a_malformed_connection_string_exits_2()
     {
-        var run = await CliRun.RunAsync("init", "--vault", _temp.Sub("bad"), "--postgres", "Host=x;Port=notanumber");
+        var run = await Init("init", "--vault", _temp.Sub("bad"), "--postgres", "Host=x;Port=notanumber");
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("malformed", run.Error);
@@ -67,7 +74,7 @@ public sealed class PostgresCliTests : IDisposable
     {
         var schema = "cli_" + Guid.NewGuid().ToString("N")[..12];
         var vault = _temp.Sub("pg");
-        Assert.Equal(0, (await CliRun.RunAsync("init", "--vault", vault, "--postgres", Admin, "--pg-schema", schema)).ExitCode);
+        Assert.Equal(0, (await Init("init", "--vault", vault, "--postgres", Admin, "--pg-schema", schema)).ExitCode);
 
         var run = await CliRun.RunAsync("log", "tail", "--vault", vault);
 

@@ -17,4 +17,8 @@ public enum FailureKind
     Corrupt,
     /// <summary>The storage refused an operation (permissions, the append-only rule).</summary>
     Refused,
+    /// <summary>A key file could not be opened: wrong password, not a key file, damaged.</summary>
+    BadKey,
+    /// <summary>The vault's governance refused the action (no quorum, cooling off, veto, hold, bad signature ...); the attempt is recorded.</summary>
+    GovernanceRefused,
 }

@@ -1,14 +1,16 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Vault.Core.Governance;
 using Vault.Core.Log;
 
 namespace Vault.Core.Vaults;
 
-/// <summary>Genesis: the first record of every vault's log, on stream <see cref="VaultStreams.Vault"/>.</summary>
+/// <summary>Genesis: the first record of every vault's log, on stream <see cref="VaultStreams.Vault"/>; it names the approvers and the deletion rules.</summary>
 public sealed record VaultCreated(
     [property: JsonPropertyName("vaultId")] string VaultId,
     [property: JsonPropertyName("formatVersion")] int FormatVersion,
-    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt)
+    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("governance")] GovernanceDocument Governance)
 {
     public const string EventType = "VaultCreated.v1";
 

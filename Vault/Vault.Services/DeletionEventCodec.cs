@@ -1,0 +1,31 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Vault.Core.Governance;
+using Vault.Core.Log;
+
+namespace Vault.Services;
+
+/// <summary>Deletion events to and from the log: stable, versioned type names and camelCase JSON payloads.</summary>
+public static class DeletionEventCodec
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    private static readonly Dictionary<string, Type> Types = new(StringComparer.Ordinal)
+    {
+        [DeletionRequested.EventType] = typeof(DeletionRequested),
+        [DeletionApproved.EventType] = typeof(DeletionApproved),
+        [DeletionQuorumReached.EventType] = typeof(DeletionQuorumReached),
+        [DeletionVetoed.EventType] = typeof(DeletionVetoed),
+        [DeletionExpired.EventType] = typeof(DeletionExpired),
+        [DeletionExecuted.EventType] = typeof(DeletionExecuted),
+        [DeletionAttemptRefused.EventType] = typeof(DeletionAttemptRefused),
+    };
+
+    private static readonly Dictionary<Type, string> Names = Types.ToDictionary(p => p.Value, p => p.Key);
+
+    public static EventData Encode(IDeletionEvent e, string actor) =>
+        new(Names[e.GetType()], JsonSerializer.SerializeToUtf8Bytes(e, e.GetType(), Json), JsonSerializer.SerializeToUtf8Bytes(new { actor }, Json));
+
+    public static IDeletionEvent? Decode(EventRecord record) =>
+        Types.TryGetValue(record.EventType, out var type) ? (IDeletionEvent?)JsonSerializer.Deserialize(record.Payload, type, Json) : null;
+}

@@ -1,0 +1,94 @@
+using System.Text.RegularExpressions;
+using Vault.Core.Errors;
+using Vault.Core.Governance;
+using Vault.Core.Log;
+using Vault.Storage;
+
+namespace Vault.Services;
+
+/// <summary>A deletion request as read from its stream: the folded state and the stream version it was read at.</summary>
+public sealed record DeletionRequestView(DeletionRequestState State, long Version, IReadOnlyList<IDeletionEvent> Events);
+
+/// <summary>
+/// Runs deletion decisions against the log: read the request's stream, decide with the rules in force, append the
+/// decision under the stream version that was read (a concurrent change makes it decide again). Refusals are appended
+/// too, then reported as <see cref="GovernanceRefusedException"/>.
+/// </summary>
+public sealed partial class DeletionService(IEventLog log, TimeProvider clock)
+{
+    public const string StreamPrefix = "deletion-";
+
+    public static string StreamOf(string requestId) => StreamPrefix + ValidateId(requestId);
+
+    public static string ValidateId(string requestId) =>
+        RequestIdPattern().IsMatch(requestId) ? requestId
+            : throw new VaultConfigurationException($"'{requestId}' is not a request id: use 1 to 64 lower-case letters, digits and '-'.");
+
+    public async Task<DeletionRequestView> LoadAsync(string requestId, CancellationToken cancellationToken = default)
+    {
+        var events = new List<IDeletionEvent>();
+        var version = -1L;
+        await foreach (var record in log.ReadStreamAsync(StreamOf(requestId), 0, cancellationToken))
+        {
+            version = record.StreamVersion;
+            if (DeletionEventCodec.Decode(record) is { } e)
+                events.Add(e);
+        }
+
+        return new DeletionRequestView(DeletionRequestState.Fold(events), version, events);
+    }
+
+    public async Task<IReadOnlyList<DeletionRequestView>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var streams = new Dictionary<string, (List<IDeletionEvent> Events, long Version)>(StringComparer.Ordinal);
+        await foreach (var record in log.ReadAllAsync(1, cancellationToken))
+        {
+            if (!record.StreamId.StartsWith(StreamPrefix, StringComparison.Ordinal) || DeletionEventCodec.Decode(record) is not { } e)
+                continue;
+            if (!streams.TryGetValue(record.StreamId, out var entry))
+                streams[record.StreamId] = entry = ([], -1);
+            entry.Events.Add(e);
+            streams[record.StreamId] = (entry.Events, record.StreamVersion);
+        }
+
+        return [.. streams.Values.Select(s => new DeletionRequestView(DeletionRequestState.Fold(s.Events), s.Version, s.Events))];
+    }
+
+    public Task<DeletionRequestView> RequestAsync(RequestDeletion command, CancellationToken cancellationToken = default) =>
+        DecideAsync(command.RequestId, command.RequestedBy.Value, (state, context) => DeletionDecider.Request(state, command, context), cancellationToken);
+
+    public Task<DeletionRequestView> ApproveAsync(ApproveDeletion command, CancellationToken cancellationToken = default) =>
+        DecideAsync(command.RequestId, command.ApprovedBy.Value, (state, context) => DeletionDecider.Approve(state, command, context), cancellationToken);
+
+    public Task<DeletionRequestView> VetoAsync(VetoDeletion command, CancellationToken cancellationToken = default) =>
+        DecideAsync(command.RequestId, command.VetoedBy.Value, (state, context) => DeletionDecider.Veto(state, command, context), cancellationToken);
+
+    private async Task<DeletionRequestView> DecideAsync(string requestId, string actor, Func<DeletionRequestState, GovernanceContext, Decision> decide, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var (vaultId, rules) = await GovernanceReader.ReadAsync(log, cancellationToken);
+            var view = await LoadAsync(requestId, cancellationToken);
+            var decision = decide(view.State, new GovernanceContext(vaultId, rules, clock.GetUtcNow()));
+            try
+            {
+                if (decision.Events.Count > 0)
+                {
+                    await log.AppendAsync(StreamOf(requestId), view.Version < 0 ? ExpectedVersion.NoStream : ExpectedVersion.Exactly(view.Version),
+                        [.. decision.Events.Select(e => DeletionEventCodec.Encode(e, actor))], cancellationToken);
+                }
+            }
+            catch (WrongExpectedVersionException) when (attempt < 5)
+            {
+                continue; // someone else decided on this request meanwhile: decide again on what is there now
+            }
+
+            if (decision.Refusal is { } refusal)
+                throw new GovernanceRefusedException(refusal);
+            return await LoadAsync(requestId, cancellationToken);
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$")]
+    private static partial Regex RequestIdPattern();
+}

@@ -1,0 +1,168 @@
+using System.CommandLine;
+using System.Globalization;
+using Vault.Core.Governance;
+using Vault.Services;
+
+namespace Vault.Ops.Commands;
+
+/// <summary>vault deletion: request, approve, veto, list and show deletion requests. Nothing is deleted without a signed quorum.</summary>
+public static class DeletionCommands
+{
+    private static readonly Argument<string> Id = new("REQUEST") { Description = "The request id, as 'vault deletion list' shows it." };
+    private static readonly Option<string[]> Sets = new("--set") { Description = "A backup set to delete; repeat for each. The request covers exactly these.", Required = true, HelpName = "SET" };
+    private static readonly Option<string> Reason = new("--reason") { Description = "Why, for the approvers and the auditors.", Required = true, HelpName = "TEXT" };
+    private static readonly Option<string?> NewId = new("--id") { Description = "The new request's id (default: del-DATE-RANDOM).", HelpName = "ID" };
+
+    public static Command Create(CliContext context)
+    {
+        var request = new Command("request", """
+            Ask for backup sets to be deleted, signed with your key: your signature is the first approval.
+            The request then needs the vault's quorum of distinct approvers, then waits the cooling-off delay,
+            during which any approver can veto. Without quorum before the expiry it is denied.
+
+            Example:
+              vault deletion request --set web-2026-01-03 --reason "customer left" --key ~/alice.vaultkey
+            """)
+        { Sets, Reason, NewId, KeyFiles.Key, KeyFiles.PasswordFile };
+        request.SetAction((parse, ct) => RunAsync(parse, context, ct, async (service, vaultId, key) =>
+        {
+            var id = parse.GetValue(NewId) ?? $"del-{context.Clock.GetUtcNow():yyyyMMdd}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}";
+            DeletionService.ValidateId(id);
+            var sets = parse.GetValue(Sets)!;
+            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(vaultId, SignedAction.Request, id, SigningPayload.TargetsDigest(sets)));
+            return await service.RequestAsync(new RequestDeletion(id, sets, parse.GetValue(Reason)!, key.Approver, signature), ct);
+        }));
+
+        var approve = new Command("approve", """
+            Sign a deletion request as one more approver. Read it first with 'vault deletion show REQUEST':
+            your signature covers exactly its sets.
+            """)
+        { Id, KeyFiles.Key, KeyFiles.PasswordFile };
+        approve.SetAction((parse, ct) => RunAsync(parse, context, ct, async (service, vaultId, key) =>
+        {
+            var id = parse.GetValue(Id)!;
+            var view = await service.LoadAsync(id, ct);
+            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(vaultId, SignedAction.Approve, id, view.State.TargetsDigest));
+            return await service.ApproveAsync(new ApproveDeletion(id, key.Approver, signature), ct);
+        }));
+
+        var veto = new Command("veto", "Stop a deletion request for good. Any approver can veto until it is executed; a veto is final.")
+        { Id, Reason, KeyFiles.Key, KeyFiles.PasswordFile };
+        veto.SetAction((parse, ct) => RunAsync(parse, context, ct, async (service, vaultId, key) =>
+        {
+            var id = parse.GetValue(Id)!;
+            var view = await service.LoadAsync(id, ct);
+            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(vaultId, SignedAction.Veto, id, view.State.TargetsDigest));
+            return await service.VetoAsync(new VetoDeletion(id, key.Approver, parse.GetValue(Reason)!, signature), ct);
+        }));
+
+        var list = new Command("list", "Every deletion request: its state, approvals so far, and the time left until it may execute or expires.");
+        list.SetAction((parse, ct) => ListAsync(parse, context, ct));
+        var show = new Command("show", "One deletion request in full: sets, reason, approvals, refused attempts, and what happens next.") { Id };
+        show.SetAction((parse, ct) => ShowAsync(parse, context, ct));
+
+        return new Command("deletion", "Deletion requests: nothing is deleted unless a quorum of approvers signed, the cooling-off delay passed, nobody vetoed, and no hold or retention applies.")
+        {
+            request, approve, veto, list, show,
+        };
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, CliContext context, CancellationToken ct,
+        Func<DeletionService, string, (ApproverId Approver, byte[] PrivateKey), Task<DeletionRequestView>> act)
+    {
+        var key = KeyFiles.Open(parse, context);
+        var (manifest, log) = await VaultOpener.OpenAsync(GlobalOptions.VaultDirectory(parse, context), GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
+        await using (log)
+        {
+            var (_, rules) = await GovernanceReader.ReadAsync(log, ct);
+            var view = await act(new DeletionService(log, context.Clock), manifest.VaultId, key);
+            Print(context, parse, view, rules);
+            return ExitCodes.Ok;
+        }
+    }
+
+    private static async Task<int> ListAsync(ParseResult parse, CliContext context, CancellationToken ct)
+    {
+        var (_, log) = await VaultOpener.OpenAsync(GlobalOptions.VaultDirectory(parse, context), GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
+        await using (log)
+        {
+            var (_, rules) = await GovernanceReader.ReadAsync(log, ct);
+            var views = await new DeletionService(log, context.Clock).ListAsync(ct);
+            if (parse.GetValue(GlobalOptions.Json))
+            {
+                context.WriteJson(views.Select(v => Summary(v, rules, context.Clock.GetUtcNow())));
+                return ExitCodes.Ok;
+            }
+
+            context.Output.WriteLine($"{"REQUEST",-24} {"STATE",-15} {"APPROVALS",-9}  {"NEXT",-40} SETS");
+            foreach (var v in views)
+            {
+                var s = Summary(v, rules, context.Clock.GetUtcNow());
+                context.Output.WriteLine($"{s.Request,-24} {s.State,-15} {s.Approvals + "/" + rules.Quorum,-9}  {s.Next,-40} {string.Join(",", s.Sets)}");
+            }
+
+            if (views.Count == 0)
+                context.Output.WriteLine("(no deletion requests)");
+            return ExitCodes.Ok;
+        }
+    }
+
+    private static async Task<int> ShowAsync(ParseResult parse, CliContext context, CancellationToken ct)
+    {
+        var (_, log) = await VaultOpener.OpenAsync(GlobalOptions.VaultDirectory(parse, context), GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
+        await using (log)
+        {
+            var (_, rules) = await GovernanceReader.ReadAsync(log, ct);
+            var view = await new DeletionService(log, context.Clock).LoadAsync(parse.GetValue(Id)!, ct);
+            if (view.State.Status == DeletionStatus.None)
+                throw new Core.Errors.NotAVaultException($"There is no deletion request '{parse.GetValue(Id)}'. 'vault deletion list' shows them all.");
+            Print(context, parse, view, rules);
+            return ExitCodes.Ok;
+        }
+    }
+
+    private static void Print(CliContext context, ParseResult parse, DeletionRequestView view, GovernanceRules rules)
+    {
+        var summary = Summary(view, rules, context.Clock.GetUtcNow());
+        if (parse.GetValue(GlobalOptions.Json))
+        {
+            context.WriteJson(new { summary, history = view.Events.Select(e => new { type = e.GetType().Name, e.At, @event = (object)e }) });
+            return;
+        }
+
+        context.Output.WriteLine($"request   {summary.Request}: {summary.State}, {summary.Approvals} of {rules.Quorum} approvals ({string.Join(", ", view.State.Approvals.Keys.Order(StringComparer.Ordinal))})");
+        context.Output.WriteLine($"sets      {string.Join(", ", summary.Sets)}");
+        context.Output.WriteLine($"next      {summary.Next}");
+        foreach (var refused in view.Events.OfType<DeletionAttemptRefused>())
+            context.Output.WriteLine($"refused   {refused.At:u} {refused.Actor} {refused.Action}: {refused.Code}");
+    }
+
+    private sealed record RequestSummary(string Request, string State, int Approvals, string Next, IReadOnlyList<string> Sets, string RequestedBy, DateTimeOffset RequestedAt, DateTimeOffset? ExecutableAfter);
+
+    private static RequestSummary Summary(DeletionRequestView view, GovernanceRules rules, DateTimeOffset now)
+    {
+        var s = view.State;
+        var expiresAt = s.RequestedAt + rules.RequestExpiry;
+        var expired = s.Status == DeletionStatus.Pending && now >= expiresAt;
+        var state = expired ? "expired" : s.Status switch
+        {
+            DeletionStatus.QuorumReached when now >= s.ExecutableAfter => "executable",
+            DeletionStatus.QuorumReached => "cooling-off",
+            _ => s.Status.ToString().ToLowerInvariant(),
+        };
+        var next = state switch
+        {
+            "pending" => $"needs {rules.Quorum - s.Approvals.Count} more; expires in {Left(expiresAt - now)}",
+            "cooling-off" => $"executable in {Left(s.ExecutableAfter!.Value - now)}; vetoable",
+            "executable" => "may execute once retention and holds allow",
+            "expired" => "denied (no quorum before expiry)",
+            "vetoed" => "denied (vetoed)",
+            _ => "-",
+        };
+        return new RequestSummary(s.RequestId, state, s.Approvals.Count, next, s.Targets, s.RequestedBy, s.RequestedAt, s.ExecutableAfter);
+    }
+
+    private static string Left(TimeSpan span) => span.TotalHours >= 48
+        ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalDays:F1} d")
+        : string.Create(CultureInfo.InvariantCulture, $"{span.TotalHours:F1} h");
+}

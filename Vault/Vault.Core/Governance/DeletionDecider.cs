@@ -25,9 +25,7 @@ public static class DeletionDecider
     public static Decision Approve(DeletionRequestState state, ApproveDeletion command, GovernanceContext context)
     {
         const string action = "approve";
-        if (Unavailable(state, command.RequestId, command.ApprovedBy.Value, action, context) is { } closed)
-            return closed;
-        if (CheckSigner(command.RequestId, command.ApprovedBy, SignedAction.Approve, state.TargetsDigest, command.Signature, action, context) is { } refused)
+        if (Admit(state, command.RequestId, command.ApprovedBy, SignedAction.Approve, command.Signature, context) is { } refused)
             return refused;
         if (state.Approvals.ContainsKey(command.ApprovedBy.Value))
             return Refuse(command.RequestId, command.ApprovedBy.Value, action, RefusalCode.DuplicateApproval,
@@ -42,10 +40,7 @@ public static class DeletionDecider
 
     public static Decision Veto(DeletionRequestState state, VetoDeletion command, GovernanceContext context)
     {
-        const string action = "veto";
-        if (Unavailable(state, command.RequestId, command.VetoedBy.Value, action, context) is { } closed)
-            return closed;
-        if (CheckSigner(command.RequestId, command.VetoedBy, SignedAction.Veto, state.TargetsDigest, command.Signature, action, context) is { } refused)
+        if (Admit(state, command.RequestId, command.VetoedBy, SignedAction.Veto, command.Signature, context) is { } refused)
             return refused;
         return Accept(new DeletionVetoed(command.RequestId, command.VetoedBy.Value, command.Reason, Convert.ToHexStringLower(command.Signature), context.Now));
     }
@@ -93,6 +88,14 @@ public static class DeletionDecider
 
     public static bool IsExpired(DeletionRequestState state, GovernanceContext context) =>
         state.Status == DeletionStatus.Pending && context.Now >= state.RequestedAt + context.Rules.RequestExpiry;
+
+    /// <summary>May this signer act on this request now? The request must be open, the signer registered, the signature theirs.</summary>
+    private static Decision? Admit(DeletionRequestState state, string requestId, ApproverId signer, SignedAction signed, byte[] signature, GovernanceContext context)
+    {
+        var action = signed.ToString().ToLowerInvariant();
+        return Unavailable(state, requestId, signer.Value, action, context)
+            ?? CheckSigner(requestId, signer, signed, state.TargetsDigest, signature, action, context);
+    }
 
     private static Decision? Unavailable(DeletionRequestState state, string requestId, string actor, string action, GovernanceContext context) => state.Status switch
     {

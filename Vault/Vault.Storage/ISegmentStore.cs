@@ -1,0 +1,29 @@
+using Vault.Core.Segments;
+
+namespace Vault.Storage;
+
+/// <summary>What a put did: whether the segment was new, and how many bytes it takes on disk.</summary>
+public sealed record SegmentPut(SegmentHash Hash, bool Stored, long StoredBytes);
+
+/// <summary>
+/// Content-addressed, write-once storage of segments, zstd-compressed at rest. A segment is stored under the SHA-256
+/// of its plaintext, never rewritten, and read back only after its hash is checked again.
+/// </summary>
+public interface ISegmentStore
+{
+    /// <summary>Stores a plaintext segment after checking it hashes to <paramref name="hash"/>; an existing segment is not written again.</summary>
+    Task<SegmentPut> PutAsync(SegmentHash hash, ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a zstd frame as sent by a producer, after decompressing it (bounded) and checking length and hash.</summary>
+    Task<SegmentPut> PutCompressedAsync(SegmentHash hash, long plaintextLength, ReadOnlyMemory<byte> zstdFrame, CancellationToken cancellationToken = default);
+
+    Task<bool> ContainsAsync(SegmentHash hash, CancellationToken cancellationToken = default);
+
+    /// <summary>The plaintext, verified against its hash; a damaged segment throws <see cref="SegmentCorruptException"/>.</summary>
+    Task<byte[]> ReadAsync(SegmentHash hash, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a segment's bytes. Only governed deletion calls this, after its execution event is durable.</summary>
+    Task<bool> RemoveAsync(SegmentHash hash, CancellationToken cancellationToken = default);
+
+    IAsyncEnumerable<SegmentHash> ListAsync(CancellationToken cancellationToken = default);
+}

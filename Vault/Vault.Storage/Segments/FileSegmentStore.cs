@@ -1,0 +1,186 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Vault.Core.Segments;
+using ZstdSharp;
+
+namespace Vault.Storage.Segments;
+
+public sealed record SegmentStoreOptions
+{
+    /// <summary>The largest plaintext segment accepted (the chunker's maximum is 8 MiB).</summary>
+    public int MaxSegmentBytes { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>zstd level for segments that arrive uncompressed; level 3 is zstd's default, 1 is faster.</summary>
+    public int CompressionLevel { get; init; } = 3;
+}
+
+/// <summary>
+/// Segments as files under a root: <c>ab/abcdef….zst</c>, a zstd frame of the plaintext. Written to a temporary file,
+/// fsynced, renamed into place (never over an existing one), made read-only, and the directory fsynced, so a segment
+/// is either whole and durable or absent.
+/// </summary>
+public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? options = null) : ISegmentStore
+{
+    private readonly SegmentStoreOptions _options = options ?? new SegmentStoreOptions();
+
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public async Task<SegmentPut> PutAsync(SegmentHash hash, ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken = default)
+    {
+        if (plaintext.Length > _options.MaxSegmentBytes)
+            throw new SegmentRejectedException("too-large", $"The segment is {plaintext.Length} bytes; the limit is {_options.MaxSegmentBytes}. Chunk it smaller.");
+        CheckHash(hash, plaintext.Span);
+        if (File.Exists(PathOf(hash)))
+            return new SegmentPut(hash, false, new FileInfo(PathOf(hash)).Length);
+        using var compressor = new Compressor(_options.CompressionLevel);
+        return await WriteAsync(hash, compressor.Wrap(plaintext.Span).ToArray(), cancellationToken);
+    }
+
+    public async Task<SegmentPut> PutCompressedAsync(SegmentHash hash, long plaintextLength, ReadOnlyMemory<byte> zstdFrame, CancellationToken cancellationToken = default)
+    {
+        if (plaintextLength < 0 || plaintextLength > _options.MaxSegmentBytes)
+            throw new SegmentRejectedException("too-large", $"The segment declares {plaintextLength} bytes; the limit is {_options.MaxSegmentBytes}.");
+        var plaintext = Decompress(zstdFrame.Span, (int)plaintextLength, exact: true, bad => new SegmentRejectedException(bad.Code, bad.Message));
+        CheckHash(hash, plaintext);
+        if (File.Exists(PathOf(hash)))
+            return new SegmentPut(hash, false, new FileInfo(PathOf(hash)).Length);
+        return await WriteAsync(hash, zstdFrame.ToArray(), cancellationToken);
+    }
+
+    public Task<bool> ContainsAsync(SegmentHash hash, CancellationToken cancellationToken = default) => Task.FromResult(File.Exists(PathOf(hash)));
+
+    public async Task<byte[]> ReadAsync(SegmentHash hash, CancellationToken cancellationToken = default)
+    {
+        byte[] stored;
+        try
+        {
+            stored = await File.ReadAllBytesAsync(PathOf(hash), cancellationToken);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new SegmentNotFoundException($"Segment {hash} is not in the store at {Root}.");
+        }
+
+        var plaintext = Decompress(stored, _options.MaxSegmentBytes, exact: false, bad => new SegmentCorruptException($"Segment {hash} at {PathOf(hash)} is damaged ({bad.Message}). Restore it from another site's copy."));
+        if (SegmentHash.Of(plaintext) != hash)
+            throw new SegmentCorruptException($"Segment {hash} at {PathOf(hash)} no longer matches its hash. Restore it from another site's copy.");
+        return plaintext;
+    }
+
+    public Task<bool> RemoveAsync(SegmentHash hash, CancellationToken cancellationToken = default)
+    {
+        var path = PathOf(hash);
+        if (!File.Exists(path))
+            return Task.FromResult(false);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Delete(path);
+        SyncDirectory(Path.GetDirectoryName(path)!);
+        return Task.FromResult(true);
+    }
+
+    public async IAsyncEnumerable<SegmentHash> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (!Directory.Exists(Root))
+            yield break;
+        foreach (var file in Directory.EnumerateFiles(Root, "*.zst", SearchOption.AllDirectories))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (SegmentHash.TryParse(Path.GetFileNameWithoutExtension(file), out var hash))
+                yield return hash;
+        }
+
+        await Task.CompletedTask;
+    }
+
+    private string PathOf(SegmentHash hash) => Path.Combine(Root, hash.Hex[..2], hash.Hex + ".zst");
+
+    private async Task<SegmentPut> WriteAsync(SegmentHash hash, byte[] frame, CancellationToken cancellationToken)
+    {
+        var final = PathOf(hash);
+        var directory = Path.GetDirectoryName(final)!;
+        Directory.CreateDirectory(directory);
+        var temp = Path.Combine(directory, $".tmp-{Guid.NewGuid():N}");
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+            {
+                await stream.WriteAsync(frame, cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            try
+            {
+                File.Move(temp, final, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(final))
+            {
+                return new SegmentPut(hash, false, new FileInfo(final).Length); // another writer stored it first
+            }
+
+            SyncDirectory(directory);
+            return new SegmentPut(hash, true, frame.Length);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+                File.Delete(temp);
+        }
+    }
+
+    private static void CheckHash(SegmentHash declared, ReadOnlySpan<byte> plaintext)
+    {
+        var actual = SegmentHash.Of(plaintext);
+        if (actual != declared)
+            throw new SegmentRejectedException("hash-mismatch", $"The segment's SHA-256 is {actual}, not the declared {declared}; nothing was stored. Resend it.");
+    }
+
+    /// <summary>
+    /// Decompresses into a buffer one byte larger than allowed, so a frame that would grow past it (a bomb, or a lie)
+    /// is caught without allocating more. With <paramref name="exact"/>, the output must be exactly <paramref name="limit"/> bytes.
+    /// </summary>
+    private static byte[] Decompress(ReadOnlySpan<byte> frame, int limit, bool exact, Func<(string Code, string Message), Exception> fail)
+    {
+        byte[] buffer;
+        int size, written;
+        try
+        {
+            var declared = Decompressor.GetDecompressedSize(frame);
+            size = exact || declared == 0 || declared > (ulong)limit ? limit : (int)declared;
+            buffer = new byte[size + 1];
+            using var decompressor = new Decompressor();
+            if (!decompressor.TryUnwrap(frame, buffer, out written) || written > size)
+                throw fail(("length-mismatch", $"it decompresses to more than {size} bytes"));
+        }
+        catch (ZstdException ex)
+        {
+            throw fail(("bad-encoding", $"not a valid zstd frame: {ex.Message}"));
+        }
+
+        if (exact && written != limit)
+            throw fail(("length-mismatch", $"it decompresses to {written} bytes, not the declared {limit}"));
+        return buffer[..written];
+    }
+
+    private static void SyncDirectory(string directory)
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        var fd = Open(directory, 0); // O_RDONLY
+        if (fd < 0)
+            return;
+        Fsync(fd);
+        Close(fd);
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync")]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
+}

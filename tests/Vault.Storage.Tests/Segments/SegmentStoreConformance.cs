@@ -1,0 +1,164 @@
+using Vault.Core.Segments;
+using Vault.Storage.Segments;
+using ZstdSharp;
+
+[assembly: System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+
+namespace Vault.Storage.Tests.Segments;
+
+/// <summary>The behaviour every segment store must have; bound to each store below in one line.</summary>
+public abstract class SegmentStoreConformance : IDisposable
+{
+    protected string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("vault-segments-").FullName;
+
+    protected abstract ISegmentStore Store { get; }
+
+    protected abstract string FileOf(SegmentHash hash);
+
+    public void Dispose()
+    {
+        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories))
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    private static byte[] Data(int length, int seed = 1)
+    {
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    [Fact]
+    public async Task a_segment_is_stored_once_read_back_verified_and_left_read_only()
+    {
+        var data = Data(100_000);
+        var hash = SegmentHash.Of(data);
+
+        var first = await Store.PutAsync(hash, data);
+        var second = await Store.PutAsync(hash, data);
+
+        Assert.True(first.Stored);
+        Assert.False(second.Stored);
+        Assert.Equal(data, await Store.ReadAsync(hash));
+        Assert.True(await Store.ContainsAsync(hash));
+        Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(FileOf(hash)) & (UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite));
+        Assert.Equal([hash], await Store.ListAsync().ToArrayAsync());
+    }
+
+    [Fact]
+    public async Task text_is_compressed_at_rest()
+    {
+        var text = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("the vault keeps every backup it was given. ", 5000)));
+
+        var put = await Store.PutAsync(SegmentHash.Of(text), text);
+
+        Assert.True(put.StoredBytes < text.Length / 10, $"{put.StoredBytes} bytes stored for {text.Length}");
+    }
+
+    [Fact]
+    public async Task a_wrong_hash_is_rejected_and_nothing_is_stored()
+    {
+        var data = Data(1000);
+        var claimed = SegmentHash.Of(Data(1000, seed: 2));
+
+        var rejected = await Assert.ThrowsAsync<SegmentRejectedException>(() => Store.PutAsync(claimed, data));
+
+        Assert.Equal("hash-mismatch", rejected.Code);
+        Assert.False(await Store.ContainsAsync(claimed));
+        Assert.Empty(await Store.ListAsync().ToArrayAsync());
+    }
+
+    [Fact]
+    public async Task an_oversized_segment_is_rejected()
+    {
+        var data = new byte[8 * 1024 * 1024 + 1];
+
+        var rejected = await Assert.ThrowsAsync<SegmentRejectedException>(() => Store.PutAsync(SegmentHash.Of(data), data));
+
+        Assert.Equal("too-large", rejected.Code);
+    }
+
+    [Fact]
+    public async Task a_producer_compressed_frame_is_checked_and_kept_as_sent()
+    {
+        var data = Data(50_000);
+        using var compressor = new Compressor(1);
+        var frame = compressor.Wrap(data).ToArray();
+
+        var put = await Store.PutCompressedAsync(SegmentHash.Of(data), data.Length, frame);
+
+        Assert.True(put.Stored);
+        Assert.Equal(frame, await File.ReadAllBytesAsync(FileOf(SegmentHash.Of(data))));
+        Assert.Equal(data, await Store.ReadAsync(SegmentHash.Of(data)));
+    }
+
+    [Theory]
+    [InlineData("lie-short", "length-mismatch")]
+    [InlineData("bomb", "length-mismatch")]
+    [InlineData("garbage", "bad-encoding")]
+    public async Task a_bad_compressed_frame_is_rejected_with_its_reason(string kind, string code)
+    {
+        var data = kind == "bomb" ? new byte[64 * 1024 * 1024] : Data(10_000);
+        using var compressor = new Compressor(1);
+        var frame = kind == "garbage" ? Data(500) : compressor.Wrap(data).ToArray();
+        var declared = kind == "bomb" ? 1024 : data.Length - 1;
+
+        var rejected = await Assert.ThrowsAsync<SegmentRejectedException>(() => Store.PutCompressedAsync(SegmentHash.Of(data), declared, frame));
+
+        Assert.Equal(code, rejected.Code);
+        Assert.Empty(await Store.ListAsync().ToArrayAsync());
+    }
+
+    [Fact]
+    public async Task a_flipped_byte_at_rest_is_detected_on_read()
+    {
+        var data = Data(20_000);
+        var hash = SegmentHash.Of(data);
+        await Store.PutAsync(hash, data);
+        var path = FileOf(hash);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var stored = await File.ReadAllBytesAsync(path);
+        stored[stored.Length / 2] ^= 0x40;
+        await File.WriteAllBytesAsync(path, stored);
+
+        await Assert.ThrowsAsync<SegmentCorruptException>(() => Store.ReadAsync(hash));
+    }
+
+    [Fact]
+    public async Task concurrent_puts_of_one_segment_store_it_exactly_once()
+    {
+        var data = Data(300_000);
+        var hash = SegmentHash.Of(data);
+
+        var puts = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Store.PutAsync(hash, data))));
+
+        Assert.Equal(1, puts.Count(p => p.Stored));
+        Assert.Equal(data, await Store.ReadAsync(hash));
+        Assert.Empty(System.IO.Directory.EnumerateFiles(Directory, ".tmp-*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task a_removed_segment_is_gone()
+    {
+        var data = Data(1000);
+        var hash = SegmentHash.Of(data);
+        await Store.PutAsync(hash, data);
+
+        Assert.True(await Store.RemoveAsync(hash));
+        Assert.False(await Store.RemoveAsync(hash));
+        Assert.False(await Store.ContainsAsync(hash));
+        await Assert.ThrowsAsync<SegmentNotFoundException>(() => Store.ReadAsync(hash));
+    }
+}
+
+public sealed class FileSegmentStoreConformance : SegmentStoreConformance
+{
+    private readonly FileSegmentStore _store;
+
+    public FileSegmentStoreConformance() => _store = new FileSegmentStore(Directory);
+
+    protected override ISegmentStore Store => _store;
+
+    protected override string FileOf(SegmentHash hash) => Path.Combine(Directory, hash.Hex[..2], hash.Hex + ".zst");
+}

@@ -31,7 +31,7 @@ public sealed partial class DeletionService(IEventLog log, TimeProvider clock)
         await foreach (var record in log.ReadStreamAsync(StreamOf(requestId), 0, cancellationToken))
         {
             version = record.StreamVersion;
-            if (DeletionEventCodec.Decode(record) is { } e)
+            if (EventCodec.Decode(record) is IDeletionEvent e)
                 events.Add(e);
         }
 
@@ -43,7 +43,7 @@ public sealed partial class DeletionService(IEventLog log, TimeProvider clock)
         var streams = new Dictionary<string, (List<IDeletionEvent> Events, long Version)>(StringComparer.Ordinal);
         await foreach (var record in log.ReadAllAsync(1, cancellationToken))
         {
-            if (!record.StreamId.StartsWith(StreamPrefix, StringComparison.Ordinal) || DeletionEventCodec.Decode(record) is not { } e)
+            if (!record.StreamId.StartsWith(StreamPrefix, StringComparison.Ordinal) || EventCodec.Decode(record) is not IDeletionEvent e)
                 continue;
             if (!streams.TryGetValue(record.StreamId, out var entry))
                 streams[record.StreamId] = entry = ([], -1);
@@ -75,7 +75,7 @@ public sealed partial class DeletionService(IEventLog log, TimeProvider clock)
                 if (decision.Events.Count > 0)
                 {
                     await log.AppendAsync(StreamOf(requestId), view.Version < 0 ? ExpectedVersion.NoStream : ExpectedVersion.Exactly(view.Version),
-                        [.. decision.Events.Select(e => DeletionEventCodec.Encode(e, actor))], cancellationToken);
+                        [.. decision.Events.Select(e => EventCodec.Encode(e, actor))], cancellationToken);
                 }
             }
             catch (WrongExpectedVersionException) when (attempt < 5)

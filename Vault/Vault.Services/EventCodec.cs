@@ -2,11 +2,12 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Vault.Core.Governance;
 using Vault.Core.Log;
+using Vault.Core.Sets;
 
 namespace Vault.Services;
 
-/// <summary>Deletion events to and from the log: stable, versioned type names and camelCase JSON payloads.</summary>
-public static class DeletionEventCodec
+/// <summary>The vault's events to and from the log: stable, versioned type names and camelCase JSON payloads.</summary>
+public static class EventCodec
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
@@ -19,13 +20,16 @@ public static class DeletionEventCodec
         [DeletionExpired.EventType] = typeof(DeletionExpired),
         [DeletionExecuted.EventType] = typeof(DeletionExecuted),
         [DeletionAttemptRefused.EventType] = typeof(DeletionAttemptRefused),
+        [SetOpened.EventType] = typeof(SetOpened),
+        [SegmentStored.EventType] = typeof(SegmentStored),
+        [SetSealed.EventType] = typeof(SetSealed),
     };
 
     private static readonly Dictionary<Type, string> Names = Types.ToDictionary(p => p.Value, p => p.Key);
 
-    public static EventData Encode(IDeletionEvent e, string actor) =>
+    public static EventData Encode(object e, string actor) =>
         new(Names[e.GetType()], JsonSerializer.SerializeToUtf8Bytes(e, e.GetType(), Json), JsonSerializer.SerializeToUtf8Bytes(new { actor }, Json));
 
-    public static IDeletionEvent? Decode(EventRecord record) =>
-        Types.TryGetValue(record.EventType, out var type) ? (IDeletionEvent?)JsonSerializer.Deserialize(record.Payload, type, Json) : null;
+    public static object? Decode(EventRecord record) =>
+        Types.TryGetValue(record.EventType, out var type) ? JsonSerializer.Deserialize(record.Payload, type, Json) : null;
 }

@@ -1,0 +1,56 @@
+using Ingest.Contracts;
+using MassTransit;
+using Vault.Core.Errors;
+
+namespace Ingest.Client;
+
+/// <summary>The vault refused something the producer sent; the reply's code and sentence say what.</summary>
+public sealed class IngestRefusedException(IngestReply reply)
+    : VaultException($"The vault refused {reply.Type.Replace("-rejected", "", StringComparison.Ordinal)} {reply.SetId}{(reply.Sequence is { } s ? $" segment {s}" : "")} ({reply.Code}): {reply.Reason}")
+{
+    public override FailureKind Kind => FailureKind.Refused;
+    public IngestReply Reply { get; } = reply;
+}
+
+/// <summary>Sends the wire messages of docs/wire-format.md and waits for each answer on this producer's reply queue.</summary>
+public sealed class IngestClient(ISendEndpointProvider bus, ReplyRouter router, string replyQueue, TimeSpan replyTimeout)
+{
+    public async Task OpenAsync(OpenSet message, CancellationToken ct) =>
+        Check(await SendAsync(IngestQueues.OpenSet, message with { ReplyTo = replyQueue }, $"set:{message.SetId}", ct));
+
+    public async Task<IngestReply> PutAsync(PutSegment message, CancellationToken ct) =>
+        Check(await SendAsync(IngestQueues.PutSegment, message with { ReplyTo = replyQueue }, $"segment:{message.SetId}:{message.Sequence}", ct));
+
+    public async Task<IngestReply> SealAsync(SealSet message, CancellationToken ct) =>
+        Check(await SendAsync(IngestQueues.SealSet, message with { ReplyTo = replyQueue }, $"set:{message.SetId}", ct));
+
+    public async Task<IReadOnlySet<string>> QueryAsync(IReadOnlyCollection<string> hashes, CancellationToken ct)
+    {
+        if (hashes.Count == 0)
+            return new HashSet<string>();
+        var id = Guid.NewGuid().ToString("N");
+        var reply = await SendAsync(IngestQueues.QuerySegments, new QuerySegments { QueryId = id, Hashes = [.. hashes], ReplyTo = replyQueue }, $"query:{id}", ct);
+        return (reply.Present ?? []).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private async Task<IngestReply> SendAsync<T>(string queue, T message, string key, CancellationToken ct) where T : class
+    {
+        var reply = router.Expect(key);
+        try
+        {
+            var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{queue}"));
+            await endpoint.Send(message, ct); // with RabbitMQ, completes when the broker confirmed it
+            return await reply.WaitAsync(replyTimeout, ct);
+        }
+        catch (TimeoutException)
+        {
+            throw new StorageUnavailableException($"No answer from the vault's ingest service within {replyTimeout.TotalSeconds:F0} s for {key}. Is 'vault serve' running? Running the same push again completes it.");
+        }
+        finally
+        {
+            router.Forget(key);
+        }
+    }
+
+    private static IngestReply Check(IngestReply reply) => reply.Code is null ? reply : throw new IngestRefusedException(reply);
+}

@@ -1,0 +1,16 @@
+using System.Text.Json.Serialization;
+
+namespace Ingest.Contracts;
+
+/// <summary>One segment of an open set: the plaintext's SHA-256 (hex) and length, and the bytes (base64), zstd-compressed or not.</summary>
+public sealed record PutSegment
+{
+    [JsonPropertyName("setId")] public string SetId { get; init; } = "";
+    [JsonPropertyName("sequence")] public long Sequence { get; init; } = -1;
+    [JsonPropertyName("sha256")] public string Sha256 { get; init; } = "";
+    [JsonPropertyName("length")] public long Length { get; init; } = -1;
+    /// <summary>"zstd" (one zstd frame) or "identity".</summary>
+    [JsonPropertyName("encoding")] public string Encoding { get; init; } = "";
+    [JsonPropertyName("data")] public byte[]? Data { get; init; }
+    [JsonPropertyName("replyTo")] public string ReplyTo { get; init; } = "";
+}

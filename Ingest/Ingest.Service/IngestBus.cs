@@ -1,0 +1,52 @@
+using Ingest.Contracts;
+using Ingest.Service.Consumers;
+using MassTransit;
+
+namespace Ingest.Service;
+
+/// <summary>
+/// The ingest service's MassTransit wiring, shared by 'vault serve' (RabbitMQ) and the embedded mode (in-memory):
+/// one queue per command, plain JSON without an envelope (docs/wire-format.md) so any AMQP client can produce.
+/// </summary>
+public static class IngestBus
+{
+    public static void AddIngestConsumers(this IBusRegistrationConfigurator bus)
+    {
+        bus.AddConsumer<OpenSetConsumer>();
+        bus.AddConsumer<PutSegmentConsumer>();
+        bus.AddConsumer<SealSetConsumer>();
+        bus.AddConsumer<QuerySegmentsConsumer>();
+    }
+
+    /// <summary>Plain JSON in and out, whatever the message type: every queue here carries one shape.</summary>
+    public static void UsePlainJson(this IBusFactoryConfigurator bus)
+    {
+        bus.UseRawJsonSerializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+        bus.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+    }
+
+    public static void ConfigureIngestEndpoints(this IBusFactoryConfigurator bus, IBusRegistrationContext context, int concurrency)
+    {
+        Endpoint<OpenSetConsumer>(bus, context, IngestQueues.OpenSet, concurrency);
+        Endpoint<PutSegmentConsumer>(bus, context, IngestQueues.PutSegment, concurrency);
+        Endpoint<SealSetConsumer>(bus, context, IngestQueues.SealSet, concurrency);
+        Endpoint<QuerySegmentsConsumer>(bus, context, IngestQueues.QuerySegments, concurrency);
+    }
+
+    private static void Endpoint<TConsumer>(IBusFactoryConfigurator bus, IBusRegistrationContext context, string queue, int concurrency)
+        where TConsumer : class, IConsumer
+    {
+        bus.ReceiveEndpoint(queue, e =>
+        {
+            e.ConcurrentMessageLimit = concurrency;
+            e.PrefetchCount = concurrency * 2;
+            // Rejections are final (the producer has its answer); storage hiccups are retried before the message is faulted.
+            e.UseMessageRetry(r =>
+            {
+                r.Ignore<IngestRejectedException>();
+                r.Intervals(100, 500, 2000, 5000);
+            });
+            e.ConfigureConsumer<TConsumer>(context);
+        });
+    }
+}

@@ -1,0 +1,25 @@
+namespace Vault.Core.Sets;
+
+public enum SetStatus
+{
+    None,
+    Open,
+    Sealed,
+}
+
+/// <summary>A backup set folded from its stream: opened, then sealed. An open set that is never sealed is incomplete, never a backup.</summary>
+public sealed record BackupSetState
+{
+    public static BackupSetState Empty { get; } = new();
+
+    public SetStatus Status { get; init; }
+    public SetOpened? Opened { get; init; }
+    public SetSealed? Sealed { get; init; }
+
+    public BackupSetState Apply(object e) => e switch
+    {
+        SetOpened o => this with { Status = SetStatus.Open, Opened = o },
+        SetSealed s => this with { Status = SetStatus.Sealed, Sealed = s },
+        _ => this,
+    };
+}

@@ -1,0 +1,28 @@
+namespace Vault.Core.Sets;
+
+/// <summary>A producer opened a backup set on stream <c>set-{SetId}</c>. Kind is "tree" (a directory) or "stream" (stdin).</summary>
+public sealed record SetOpened(string SetId, string Source, string Name, string Kind, IReadOnlyDictionary<string, string> Labels, DateTimeOffset At)
+{
+    public const string EventType = "SetOpened.v1";
+}
+
+/// <summary>One segment of a set was verified and is durable in the segment store; on stream <c>set-{SetId}/{Sequence}</c>, so a redelivery cannot record it twice.</summary>
+public sealed record SegmentStored(string SetId, long Sequence, string Hash, long Length, long StoredBytes, bool Deduplicated, DateTimeOffset At)
+{
+    public const string EventType = "SegmentStored.v1";
+}
+
+/// <summary>The set is complete: its manifest (itself a stored segment) names every file and segment. Only a sealed set is a backup.</summary>
+public sealed record SetSealed(string SetId, string ManifestHash, long ManifestLength, long SegmentCount, long FileCount, long TotalBytes, DateTimeOffset RetainUntil, DateTimeOffset At)
+{
+    public const string EventType = "SetSealed.v1";
+}
+
+public static class SetStreams
+{
+    public const string Prefix = "set-";
+
+    public static string Of(string setId) => Prefix + setId;
+
+    public static string OfSegment(string setId, long sequence) => $"{Prefix}{setId}/{sequence}";
+}

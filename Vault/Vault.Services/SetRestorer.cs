@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Vault.Core.Errors;
+using Vault.Core.Segments;
+using Vault.Core.Sets;
+using Vault.Storage;
+
+namespace Vault.Services;
+
+public sealed record RestoreResult(string SetId, long Files, long Bytes, long Segments);
+
+/// <summary>Rebuilds a sealed set from the segment store, checking every segment's hash and the manifest's.</summary>
+public sealed class SetRestorer(IEventLog log, ISegmentStore store)
+{
+    public async Task<Manifest> ManifestAsync(string setId, CancellationToken ct)
+    {
+        var (state, _) = await new BackupSets(log).LoadAsync(setId, ct);
+        if (state.Status == SetStatus.None)
+            throw new NotAVaultException($"There is no set '{setId}'. 'vault sets list' shows them.");
+        if (state.Status != SetStatus.Sealed)
+            throw new StorageRefusedException($"Set {setId} was never sealed: it is incomplete and not a backup. Push it again.");
+        try
+        {
+            return Manifest.Parse(await store.ReadAsync(SegmentHash.Parse(state.Sealed!.ManifestHash), ct));
+        }
+        catch (JsonException ex)
+        {
+            throw new StorageCorruptException($"The manifest of set {setId} cannot be read ({ex.Message}).", ex);
+        }
+    }
+
+    /// <summary>Restores a tree into <paramref name="target"/>, which must not exist or be empty.</summary>
+    public async Task<RestoreResult> RestoreTreeAsync(string setId, string target, IProgress<long>? bytes, CancellationToken ct)
+    {
+        var manifest = await ManifestAsync(setId, ct);
+        var root = Path.GetFullPath(target);
+        if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
+            throw new VaultConfigurationException($"{root} is not empty; restore into a new or empty directory so nothing is overwritten.");
+        Directory.CreateDirectory(root);
+        long files = 0, total = 0, segments = 0;
+        var directories = new List<(string Path, ManifestEntry Entry)>();
+        foreach (var entry in manifest.Entries)
+        {
+            var path = SafePath(root, entry.Path);
+            switch (entry.Type)
+            {
+                case "dir":
+                    Directory.CreateDirectory(path);
+                    directories.Add((path, entry));
+                    break;
+                case "symlink":
+                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    File.CreateSymbolicLink(path, entry.Target ?? "");
+                    break;
+                case "file" or "stream":
+                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    await using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
+                    {
+                        foreach (var hash in entry.Segments ?? [])
+                        {
+                            var data = await store.ReadAsync(SegmentHash.Parse(hash), ct);
+                            await output.WriteAsync(data, ct);
+                            total += data.Length;
+                            segments++;
+                            bytes?.Report(total);
+                        }
+                    }
+
+                    Apply(path, entry);
+                    files++;
+                    break;
+            }
+        }
+
+        foreach (var (path, entry) in Enumerable.Reverse(directories))
+            Apply(path, entry); // last, so writing files did not change their mtimes
+        return new RestoreResult(setId, files, total, segments);
+    }
+
+    /// <summary>Writes a stream set (or a tree's single file) to <paramref name="output"/>.</summary>
+    public async Task<RestoreResult> RestoreStreamAsync(string setId, Stream output, CancellationToken ct)
+    {
+        var manifest = await ManifestAsync(setId, ct);
+        if (manifest.Kind != "stream")
+            throw new VaultConfigurationException($"Set {setId} is a directory tree; restore it with --to DIR.");
+        long total = 0, segments = 0;
+        foreach (var hash in manifest.Entries.SelectMany(e => e.Segments ?? []))
+        {
+            var data = await store.ReadAsync(SegmentHash.Parse(hash), ct);
+            await output.WriteAsync(data, ct);
+            total += data.Length;
+            segments++;
+        }
+
+        await output.FlushAsync(ct);
+        return new RestoreResult(setId, 1, total, segments);
+    }
+
+    private static void Apply(string path, ManifestEntry entry)
+    {
+        if (!OperatingSystem.IsWindows() && entry.Mode != 0)
+            File.SetUnixFileMode(path, (UnixFileMode)entry.Mode);
+        var mtime = DateTimeOffset.FromUnixTimeMilliseconds(entry.MtimeUnixMs).UtcDateTime;
+        if (entry.Type == "dir")
+            Directory.SetLastWriteTimeUtc(path, mtime);
+        else
+            File.SetLastWriteTimeUtc(path, mtime);
+    }
+
+    /// <summary>A manifest path may not climb out of the target (no absolute paths, no '..').</summary>
+    private static string SafePath(string root, string relative)
+    {
+        var path = Path.GetFullPath(Path.Combine(root, relative));
+        if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new StorageCorruptException($"The manifest names '{relative}', which lies outside the restore directory; refusing to restore it.");
+        return path;
+    }
+}

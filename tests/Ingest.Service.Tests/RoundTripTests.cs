@@ -1,0 +1,76 @@
+using System.Runtime.Versioning;
+using Vault.Core.Sets;
+using Vault.Services;
+
+[assembly: UnsupportedOSPlatform("windows")]
+
+namespace Ingest.Service.Tests;
+
+/// <summary>Push and restore through the in-memory transport: the embedded mode, through the same consumers as RabbitMQ.</summary>
+public sealed class RoundTripTests
+{
+    [Fact]
+    public async Task a_pushed_tree_restores_byte_for_byte_with_modes_mtimes_and_symlinks()
+    {
+        await using var vault = await TestVault.StartAsync();
+        Trees.Generate(vault.Sub("source"), seed: 1);
+
+        var pushed = await vault.Pusher().PushTreeAsync(vault.Sub("source"), "web-1", "web", "nightly", null, CancellationToken.None);
+        var restored = await new SetRestorer(vault.Log, vault.Store).RestoreTreeAsync("web-1", vault.Sub("restored"), null, CancellationToken.None);
+
+        Trees.AssertSame(vault.Sub("source"), vault.Sub("restored"));
+        Assert.Equal(pushed.Totals.BytesRead, restored.Bytes);
+        var (state, _) = await new BackupSets(vault.Log).LoadAsync("web-1");
+        Assert.Equal(SetStatus.Sealed, state.Status);
+        Assert.Equal(pushed.ManifestHash, state.Sealed!.ManifestHash);
+    }
+
+    [Fact]
+    public async Task a_second_push_after_changing_5_percent_sends_at_most_10_percent_of_the_bytes()
+    {
+        await using var vault = await TestVault.StartAsync();
+        var source = vault.Sub("source");
+        Trees.Generate(source, seed: 2, bigFileBytes: 40 * 1024 * 1024);
+        var first = await vault.Pusher().PushTreeAsync(source, "web-1", "web", "nightly", null, CancellationToken.None);
+        var big = Path.Combine(source, "docs", "nested", "deeper", "big.bin");
+        using (var stream = new FileStream(big, FileMode.Open, FileAccess.Write))
+        {
+            stream.Position = 10 * 1024 * 1024;
+            stream.Write(new byte[2 * 1024 * 1024]);
+        }
+
+        var second = await vault.Pusher().PushTreeAsync(source, "web-2", "web", "nightly", null, CancellationToken.None);
+        await new SetRestorer(vault.Log, vault.Store).RestoreTreeAsync("web-1", vault.Sub("r1"), null, CancellationToken.None);
+        await new SetRestorer(vault.Log, vault.Store).RestoreTreeAsync("web-2", vault.Sub("r2"), null, CancellationToken.None);
+
+        Assert.True(second.Totals.BytesSent <= first.Totals.BytesSent / 10, $"second push sent {second.Totals.BytesSent} bytes, first {first.Totals.BytesSent}");
+        Trees.AssertSame(source, vault.Sub("r2"));
+        Assert.Equal(first.Totals.BytesRead, new DirectoryInfo(vault.Sub("r1")).EnumerateFiles("*", SearchOption.AllDirectories).Where(f => f.LinkTarget is null).Sum(f => f.Length));
+    }
+
+    [Fact]
+    public async Task a_stream_restores_exactly()
+    {
+        await using var vault = await TestVault.StartAsync();
+        var data = new byte[11 * 1024 * 1024 + 17];
+        new Random(3).NextBytes(data);
+
+        await vault.Pusher().PushStreamAsync(new MemoryStream(data), "db-dump-1", "db", "dump", null, CancellationToken.None);
+        var output = new MemoryStream();
+        await new SetRestorer(vault.Log, vault.Store).RestoreStreamAsync("db-dump-1", output, CancellationToken.None);
+
+        Assert.Equal(data, output.ToArray());
+    }
+
+    [Fact]
+    public async Task a_set_that_was_never_sealed_is_not_restorable()
+    {
+        await using var vault = await TestVault.StartAsync();
+        await vault.Client.OpenAsync(new Contracts.OpenSet { SetId = "half", Source = "web", Name = "n", Kind = "tree" }, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<Vault.Core.Errors.StorageRefusedException>(() =>
+            new SetRestorer(vault.Log, vault.Store).RestoreTreeAsync("half", vault.Sub("r"), null, CancellationToken.None));
+
+        Assert.Contains("never sealed", error.Message);
+    }
+}

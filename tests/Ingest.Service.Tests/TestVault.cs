@@ -1,0 +1,71 @@
+using Ingest.Client;
+using Ingest.Service;
+using Microsoft.Data.Sqlite;
+using Vault.Core.Governance;
+using Vault.Core.Log;
+using Vault.Core.Vaults;
+using Vault.Storage;
+using Vault.Storage.Log;
+using Vault.Storage.Segments;
+using Vault.Storage.Sqlite;
+
+namespace Ingest.Service.Tests;
+
+/// <summary>A vault on disk (SQLite log with a genesis, file segment store) with an ingest service and a producer on one bus.</summary>
+public sealed class TestVault : IAsyncDisposable
+{
+    private IngestHost? _serviceHost;
+    private IngestHost? _producerHost;
+
+    private TestVault(string directory, IEventLog log, FileSegmentStore store)
+    {
+        Directory = directory;
+        Log = log;
+        Store = store;
+    }
+
+    public string Directory { get; }
+    public IEventLog Log { get; }
+    public FileSegmentStore Store { get; }
+    public IngestClient Client => _producerHost!.Client!;
+
+    public string Sub(string name) => Path.Combine(Directory, name);
+
+    /// <param name="amqp">null: in-memory transport; else the broker, with service and producer on separate connections.</param>
+    public static async Task<TestVault> StartAsync(string? amqp = null)
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("vault-ingest-").FullName;
+        var log = new GroupCommitEventLog(await SqliteLogBackend.OpenAsync(Path.Combine(directory, "log.db"), create: true));
+        var approvers = Enumerable.Range(0, 2).Select(i => new Approver($"a{i}", Ed25519.CreateKeyPair().PublicKey)).ToArray();
+        var genesis = new VaultCreated("test-vault", 1, DateTimeOffset.UnixEpoch, GovernanceDocument.From(new GovernanceRules(approvers, 2)));
+        await log.AppendAsync(VaultStreams.Vault, ExpectedVersion.NoStream, [genesis.ToEventData("test")]);
+        var vault = new TestVault(directory, log, new FileSegmentStore(Path.Combine(directory, "segments")));
+        var producer = "test-" + Guid.NewGuid().ToString("N")[..8];
+        if (amqp is null)
+        {
+            vault._producerHost = vault._serviceHost = await IngestHost.StartAsync(new IngestHostOptions { Vault = (log, vault.Store), Producer = producer });
+        }
+        else
+        {
+            vault._serviceHost = await IngestHost.StartAsync(new IngestHostOptions { Amqp = amqp, Vault = (log, vault.Store) });
+            vault._producerHost = await IngestHost.StartAsync(new IngestHostOptions { Amqp = amqp, Producer = producer });
+        }
+
+        return vault;
+    }
+
+    public Pusher Pusher() => new(Client, TimeProvider.System);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_producerHost is not null)
+            await _producerHost.DisposeAsync();
+        if (_serviceHost is not null && !ReferenceEquals(_serviceHost, _producerHost))
+            await _serviceHost.DisposeAsync();
+        await Log.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories))
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}

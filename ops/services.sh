@@ -6,6 +6,7 @@
 #                           ops/.services.env (VAULT_TEST_PG, VAULT_TEST_AMQP, ...) for the tests.
 #   ops/services.sh stop    stop both and delete their data.
 #   ops/services.sh status  show what runs.
+#   ops/services.sh rabbitmqctl ARGS...  administer the throwaway broker.
 #
 # Nothing here touches a system PostgreSQL or RabbitMQ: the servers are private to this checkout.
 set -euo pipefail
@@ -110,5 +111,12 @@ case "${1:-}" in
   status)
     [ -f "$envfile" ] && cat "$envfile" || echo "not running"
     ;;
-  *) echo "usage: ops/services.sh start|stop|status" >&2; exit 2 ;;
+  rabbitmqctl)
+    # Administer the throwaway broker (vhosts, users, permissions), e.g. ops/services.sh rabbitmqctl list_queues
+    shift
+    [ -f "$state/rabbitmq/epmd_port" ] || die "RabbitMQ is not running: ops/services.sh start"
+    rmq_env
+    exec /usr/lib/rabbitmq/bin/rabbitmqctl -q "$@"
+    ;;
+  *) echo "usage: ops/services.sh start|stop|status|rabbitmqctl ARGS..." >&2; exit 2 ;;
 esac

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+
+namespace Ingest.Service.Tests;
+
+/// <summary>The real RabbitMQ started by ops/services.sh. Each test gets a virtual host of its own, so tests never consume each other's messages.</summary>
+public static class TestBroker
+{
+    public static string BaseUri => Environment.GetEnvironmentVariable("VAULT_TEST_AMQP") is { Length: > 0 } uri
+        ? uri
+        : throw new InvalidOperationException("VAULT_TEST_AMQP is not set, so the RabbitMQ tests cannot run. Run the tests with ops/test.sh (README).");
+
+    public static async Task<string> NewVirtualHostAsync()
+    {
+        var vhost = "t-" + Guid.NewGuid().ToString("N")[..12];
+        await RabbitMqCtlAsync("add_vhost", vhost);
+        await RabbitMqCtlAsync("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*");
+        return new Uri(new Uri(BaseUri), vhost).ToString();
+    }
+
+    public static async Task<string> RabbitMqCtlAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(RepoRoot(), "ops", "services.sh"));
+        start.ArgumentList.Add("rabbitmqctl");
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', args)} failed: {await error}");
+        return await output;
+    }
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Vault.sln")))
+            dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Vault.sln not found above the test directory.");
+    }
+}

@@ -19,6 +19,10 @@ public static class VaultCli
         GlobalOptions.Json,
         InitCommand.Create(context),
         LogCommands.Create(context),
+        PushCommand.Create(context),
+        RestoreCommand.Create(context),
+        SetsCommands.Create(context),
+        ServeCommand.Create(context),
         ApproverCommands.Create(context),
         DeletionCommands.Create(context),
     };

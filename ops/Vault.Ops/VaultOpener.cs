@@ -13,6 +13,9 @@ public static class VaultOpener
 {
     public const string SqliteFile = "log.db";
 
+    /// <summary>Where a vault keeps its segments: a directory beside its log.</summary>
+    public static string SegmentsDirectory(string vaultDirectory) => Path.Combine(vaultDirectory, "segments");
+
     public static async Task<(VaultManifest Manifest, GroupCommitEventLog Log)> OpenAsync(string directory, string? postgres, TimeProvider clock, CancellationToken cancellationToken)
     {
         var manifest = VaultManifest.Read(directory);

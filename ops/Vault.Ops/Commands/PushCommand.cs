@@ -1,0 +1,100 @@
+using System.CommandLine;
+using System.Globalization;
+using Ingest.Client;
+using Ingest.Service;
+using Vault.Storage.Segments;
+
+namespace Vault.Ops.Commands;
+
+/// <summary>vault push: back up a directory or standard input as a new set.</summary>
+public static class PushCommand
+{
+    private static readonly Argument<string> Source = new("PATH") { Description = "The directory to back up, or '-' for standard input." };
+    private static readonly Option<string> Set = new("--set") { Description = "The new set's id, e.g. web-2026-11-23 (lower-case letters, digits, '.', '_', '-').", Required = true, HelpName = "SET" };
+    private static readonly Option<string> SourceSystem = new("--source") { Description = "The system the data comes from, e.g. web01.", Required = true, HelpName = "SYSTEM" };
+    private static readonly Option<string> Producer = new("--producer") { Description = "This producer's name: its replies come on queue vault.reply.NAME.", DefaultValueFactory = _ => "cli", HelpName = "NAME" };
+
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("push", """
+            Back up a directory (or standard input) as a new set. Data is cut into content-defined segments; only
+            segments the vault does not hold yet are compressed and sent. The set counts as a backup once sealed.
+
+            Examples:
+              vault push /srv/www --set www-2026-11-23 --source web01 --vault /srv/vault
+              pg_dump app | vault push - --set app-db-2026-11-23 --source db01 --amqp amqp://web01:secret@mq/vault
+            """)
+        { Source, Set, SourceSystem, Producer, IngestOptions.Amqp };
+        command.SetAction((parse, ct) => RunAsync(parse, context, ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, CliContext context, CancellationToken ct)
+    {
+        var amqp = IngestOptions.AmqpUri(parse, context);
+        var json = parse.GetValue(GlobalOptions.Json);
+        Storage.Log.GroupCommitEventLog? log = null;
+        IngestHost host;
+        if (amqp is null)
+        {
+            var directory = GlobalOptions.VaultDirectory(parse, context);
+            (_, log) = await VaultOpener.OpenAsync(directory, GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
+            host = await IngestHost.StartAsync(new IngestHostOptions { Vault = (log, new FileSegmentStore(VaultOpener.SegmentsDirectory(directory))), Producer = parse.GetValue(Producer), Clock = context.Clock }, ct);
+        }
+        else
+        {
+            host = await IngestHost.StartAsync(new IngestHostOptions { Amqp = amqp, Producer = parse.GetValue(Producer), Clock = context.Clock }, ct);
+        }
+
+        try
+        {
+            var pusher = new Pusher(host.Client!, context.Clock);
+            var progress = json ? null : new ProgressLine(context);
+            var path = parse.GetValue(Source)!;
+            var result = path == "-"
+                ? await pusher.PushStreamAsync(Console.OpenStandardInput(), parse.GetValue(Set)!, parse.GetValue(SourceSystem)!, parse.GetValue(Set)!, progress, ct)
+                : await pusher.PushTreeAsync(path, parse.GetValue(Set)!, parse.GetValue(SourceSystem)!, parse.GetValue(Set)!, progress, ct);
+            var t = result.Totals;
+            var seconds = Math.Max(result.Elapsed.TotalSeconds, 1e-6);
+            if (json)
+            {
+                context.WriteJson(new
+                {
+                    setId = result.SetId, manifest = result.ManifestHash, t.Files, t.BytesRead, t.BytesSent, t.Segments, t.SegmentsSent, t.SegmentsDeduplicated,
+                    deduplicatedShare = Math.Round(t.DeduplicatedShare, 4), seconds = Math.Round(seconds, 3), megabytesPerSecond = Math.Round(t.BytesRead / 1e6 / seconds, 1),
+                });
+            }
+            else
+            {
+                context.Error.WriteLine();
+                context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"sealed {result.SetId}: {t.Files:N0} files, {t.BytesRead / 1e6:N1} MB read, {t.Segments:N0} segments ({t.DeduplicatedShare:P0} already in the vault), {t.BytesSent / 1e6:N1} MB sent, {seconds:F1} s, {t.BytesRead / 1e6 / seconds:N1} MB/s"));
+            }
+
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            await host.DisposeAsync();
+            if (log is not null)
+                await log.DisposeAsync();
+        }
+    }
+
+    /// <summary>One line on standard error, rewritten at most twice a second: bytes, segments, deduplicated share, rate.</summary>
+    private sealed class ProgressLine(CliContext context) : IProgress<PushProgress>
+    {
+        private readonly long _started = context.Clock.GetTimestamp();
+        private long _last;
+
+        public void Report(PushProgress p)
+        {
+            if (context.Clock.GetElapsedTime(_last) < TimeSpan.FromMilliseconds(500))
+                return;
+            _last = context.Clock.GetTimestamp();
+            var seconds = Math.Max(context.Clock.GetElapsedTime(_started).TotalSeconds, 1e-3);
+            context.Error.Write(string.Create(CultureInfo.InvariantCulture,
+                $"\r{p.BytesRead / 1e6,10:N1} MB  {p.Segments,7:N0} segments  {p.DeduplicatedShare,4:P0} dedup  {p.BytesSent / 1e6,9:N1} MB sent  {p.BytesRead / 1e6 / seconds,7:N1} MB/s "));
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Globalization;
+using Vault.Core.Sets;
+using Vault.Services;
+using Vault.Storage.Segments;
+
+namespace Vault.Ops.Commands;
+
+/// <summary>vault sets list|show: what the vault holds. An open set that was never sealed is shown as incomplete.</summary>
+public static class SetsCommands
+{
+    private static readonly Argument<string> Set = new("SET") { Description = "The set id." };
+
+    public static Command Create(CliContext context)
+    {
+        var list = new Command("list", "Every backup set: sealed ones with files, bytes and retention; open ones marked INCOMPLETE (not a backup).");
+        list.SetAction((parse, ct) => ListAsync(parse, context, ct));
+        var show = new Command("show", "One set: its state, totals, retention and manifest entries.") { Set };
+        show.SetAction((parse, ct) => ShowAsync(parse, context, ct));
+        return new Command("sets", "The backup sets in the vault.") { list, show };
+    }
+
+    private static async Task<int> ListAsync(ParseResult parse, CliContext context, CancellationToken ct)
+    {
+        var (_, log) = await VaultOpener.OpenAsync(GlobalOptions.VaultDirectory(parse, context), GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
+        await using (log)
+        {
+            var sets = await new BackupSets(log).ListAsync(ct);
+            if (parse.GetValue(GlobalOptions.Json))
+            {
+                context.WriteJson(sets.Select(Summary));
+                return ExitCodes.Ok;
+            }
+
+            context.Output.WriteLine($"{"SET",-32} {"SOURCE",-16} {"STATE",-11} {"FILES",8} {"MB",10}  {"SEALED (UTC)",-16}  RETAINED UNTIL");
+            foreach (var s in sets)
+            {
+                context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{s.Opened!.SetId,-32} {s.Opened.Source,-16} {(s.Status == SetStatus.Sealed ? "sealed" : "INCOMPLETE"),-11} {s.Sealed?.FileCount,8} {s.Sealed?.TotalBytes / 1e6,10:N1}  {s.Sealed?.At.UtcDateTime,-16:yyyy-MM-dd HH:mm}  {s.Sealed?.RetainUntil.UtcDateTime:yyyy-MM-dd}"));
+            }
+
+            if (sets.Count == 0)
+                context.Output.WriteLine("(no sets yet: 'vault push' makes one)");
+            return ExitCodes.Ok;
+        }
+    }
+
+    private static async Task<int> ShowAsync(ParseResult parse, CliContext context, CancellationToken ct)
+    {
+        var directory = GlobalOptions.VaultDirectory(parse, context);
+        var (_, log) = await VaultOpener.OpenAsync(directory, GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
+        await using (log)
+        {
+            var id = parse.GetValue(Set)!;
+            var (state, _) = await new BackupSets(log).LoadAsync(id, ct);
+            if (state.Status == SetStatus.None)
+                throw new Core.Errors.NotAVaultException($"There is no set '{id}'. 'vault sets list' shows them.");
+            var manifest = state.Status == SetStatus.Sealed
+                ? await new SetRestorer(log, new FileSegmentStore(VaultOpener.SegmentsDirectory(directory))).ManifestAsync(id, ct)
+                : null;
+            if (parse.GetValue(GlobalOptions.Json))
+            {
+                context.WriteJson(new { summary = Summary(state), entries = manifest?.Entries });
+                return ExitCodes.Ok;
+            }
+
+            var s = Summary(state);
+            context.Output.WriteLine($"set       {s.SetId} ({s.Kind}) from {s.Source}: {s.State}");
+            if (state.Sealed is { } sealedSet)
+            {
+                context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"contents  {sealedSet.FileCount:N0} files, {sealedSet.TotalBytes / 1e6:N1} MB, manifest {sealedSet.ManifestHash[..16]}"));
+                context.Output.WriteLine($"sealed    {sealedSet.At:u}; retained until {sealedSet.RetainUntil:u}");
+                foreach (var e in manifest!.Entries.Take(50))
+                    context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {e.Type,-7} {Convert.ToString(e.Mode, 8),6} {e.Size,12:N0}  {e.Path}{(e.Target is null ? "" : " -> " + e.Target)}"));
+                if (manifest.Entries.Count > 50)
+                    context.Output.WriteLine($"  … and {manifest.Entries.Count - 50} more (--json lists all)");
+            }
+            else
+            {
+                context.Output.WriteLine("INCOMPLETE: this set was opened but never sealed; it is not a backup.");
+            }
+
+            return ExitCodes.Ok;
+        }
+    }
+
+    private sealed record SetSummary(string SetId, string Source, string Kind, string State, long? Files, long? Bytes, DateTimeOffset OpenedAt, DateTimeOffset? SealedAt, DateTimeOffset? RetainUntil);
+
+    private static SetSummary Summary(BackupSetState s) => new(
+        s.Opened!.SetId, s.Opened.Source, s.Opened.Kind, s.Status == SetStatus.Sealed ? "sealed" : "incomplete",
+        s.Sealed?.FileCount, s.Sealed?.TotalBytes, s.Opened.At, s.Sealed?.At, s.Sealed?.RetainUntil);
+}

@@ -6,6 +6,11 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
+# The producer written in another language (tests/node-producer) needs its AMQP client.
+if command -v npm >/dev/null; then
+  (cd tests/node-producer && npm ci --no-audit --no-fund --silent) || { echo "tests: npm ci in tests/node-producer failed" >&2; exit 1; }
+fi
+
 bash ops/services.sh start || { echo "tests: could not start PostgreSQL and RabbitMQ" >&2; exit 1; }
 trap 'bash ops/services.sh stop >/dev/null 2>&1' EXIT
 set -a; . ops/.services.env; set +a

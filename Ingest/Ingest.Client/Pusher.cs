@@ -95,10 +95,13 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
         private long _sequence;
         private PushProgress _totals = new(0, 0, 0, 0, 0, 0);
 
+        /// <summary>Chunks not yet asked about, across files, so many small files share one query.</summary>
+        private readonly List<(string Hash, ReadOnlyMemory<byte> Data)> _pending = [];
+        private long _pendingBytes;
+
         public async Task<(IReadOnlyList<string> Segments, long Size)> AddStreamAsync(Stream stream)
         {
             var hashes = new List<string>();
-            var pending = new List<(string Hash, ReadOnlyMemory<byte> Data)>();
             long size = 0;
             await foreach (var chunk in pusher._cdc.ChunkAsync(stream, ct))
             {
@@ -106,12 +109,12 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
                 hashes.Add(hash);
                 size += chunk.Length;
                 _totals = _totals with { BytesRead = _totals.BytesRead + chunk.Length, Segments = _totals.Segments + 1 };
-                pending.Add((hash, chunk));
-                if (pending.Count >= pusher._options.QueryBatch)
-                    await FlushAsync(pending);
+                _pending.Add((hash, chunk));
+                _pendingBytes += chunk.Length;
+                if (_pending.Count >= pusher._options.QueryBatch || _pendingBytes >= MaxPendingBytes)
+                    await FlushAsync();
             }
 
-            await FlushAsync(pending);
             return (hashes, size);
         }
 
@@ -119,6 +122,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
 
         public async Task<PushResult> SealAsync(Manifest manifest)
         {
+            await FlushAsync();
             await Task.WhenAll(_inFlight);
             var bytes = manifest.ToBytes();
             using var compressor = new Compressor(pusher._options.CompressionLevel);
@@ -146,8 +150,11 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
         }
 
         /// <summary>Skips what this push already sent or the vault already holds; sends the rest, keeping the window full.</summary>
-        private async Task FlushAsync(List<(string Hash, ReadOnlyMemory<byte> Data)> pending)
+        private const long MaxPendingBytes = 32 * 1024 * 1024;
+
+        private async Task FlushAsync()
         {
+            var pending = _pending;
             if (pending.Count == 0)
                 return;
             var unknown = pending.Select(p => p.Hash).Where(h => !_known.Contains(h)).Distinct(StringComparer.Ordinal).ToArray();
@@ -172,6 +179,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
             }
 
             pending.Clear();
+            _pendingBytes = 0;
             Report(_totals);
         }
 

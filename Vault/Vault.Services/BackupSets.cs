@@ -1,3 +1,4 @@
+using Vault.Core.Governance;
 using Vault.Core.Log;
 using Vault.Core.Sets;
 using Vault.Storage;
@@ -18,6 +19,8 @@ public sealed class BackupSets(IEventLog log)
                 state = state.Apply(e);
         }
 
+        if (state.Status == SetStatus.Sealed && (await ListAsync(cancellationToken)).FirstOrDefault(s => s.Opened?.SetId == setId) is { Status: SetStatus.Deleted } deleted)
+            state = deleted;
         return (state, version);
     }
 
@@ -29,16 +32,26 @@ public sealed class BackupSets(IEventLog log)
         return null;
     }
 
-    /// <summary>Every set, open or sealed, in the order they were opened.</summary>
+    /// <summary>Every set, open, sealed or deleted, in the order they were opened.</summary>
     public async Task<IReadOnlyList<BackupSetState>> ListAsync(CancellationToken cancellationToken = default)
     {
         var sets = new Dictionary<string, BackupSetState>(StringComparer.Ordinal);
         await foreach (var record in log.ReadAllAsync(1, cancellationToken))
         {
-            if (record.EventType is not (SetOpened.EventType or SetSealed.EventType) || EventCodec.Decode(record) is not { } e)
+            if (record.EventType is not (SetOpened.EventType or SetSealed.EventType or DeletionExecuted.EventType) || EventCodec.Decode(record) is not { } e)
                 continue;
-            var id = e is SetOpened o ? o.SetId : ((SetSealed)e).SetId;
-            sets[id] = (sets.TryGetValue(id, out var s) ? s : BackupSetState.Empty).Apply(e);
+            var ids = e switch
+            {
+                SetOpened o => [o.SetId],
+                SetSealed s => [s.SetId],
+                DeletionExecuted d => d.Targets,
+                _ => [],
+            };
+            foreach (var id in ids)
+            {
+                if (sets.TryGetValue(id, out var set) || e is SetOpened)
+                    sets[id] = (set ?? BackupSetState.Empty).Apply(e);
+            }
         }
 
         return [.. sets.Values];

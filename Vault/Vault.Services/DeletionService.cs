@@ -18,6 +18,8 @@ public sealed partial class DeletionService(IEventLog log, TimeProvider clock)
 {
     public const string StreamPrefix = "deletion-";
 
+    public IEventLog Log => log;
+
     public static string StreamOf(string requestId) => StreamPrefix + ValidateId(requestId);
 
     public static string ValidateId(string requestId) =>
@@ -63,7 +65,8 @@ public sealed partial class DeletionService(IEventLog log, TimeProvider clock)
     public Task<DeletionRequestView> VetoAsync(VetoDeletion command, CancellationToken cancellationToken = default) =>
         DecideAsync(command.RequestId, command.VetoedBy.Value, (state, context) => DeletionDecider.Veto(state, command, context), cancellationToken);
 
-    private async Task<DeletionRequestView> DecideAsync(string requestId, string actor, Func<DeletionRequestState, GovernanceContext, Decision> decide, CancellationToken cancellationToken)
+    /// <summary>Reads the request and the rules in force, decides, appends the decision (refusals too) under the version read.</summary>
+    public async Task<DeletionRequestView> DecideAsync(string requestId, string actor, Func<DeletionRequestState, GovernanceContext, Decision> decide, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {

@@ -16,6 +16,8 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
         var (state, _) = await new BackupSets(log).LoadAsync(setId, ct);
         if (state.Status == SetStatus.None)
             throw new NotAVaultException($"There is no set '{setId}'. 'vault sets list' shows them.");
+        if (state.Status == SetStatus.Deleted)
+            throw new StorageRefusedException($"Set {setId} was deleted by the quorum-approved request {state.DeletedBy}; copies on media at other sites may still hold it until they are recycled.");
         if (state.Status != SetStatus.Sealed)
             throw new StorageRefusedException($"Set {setId} was never sealed: it is incomplete and not a backup. Push it again.");
         try

@@ -7,11 +7,16 @@ public sealed record CliRun(int ExitCode, string Output, string Error)
 {
     public static async Task<CliRun> RunAsync(params string[] args) => await RunWithAsync(new Dictionary<string, string>(), args);
 
-    public static async Task<CliRun> RunWithAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<CliRun> RunWithAsync(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunWithAsync(environment, TimeProvider.System, args);
+
+    public static Task<CliRun> RunAtAsync(TimeProvider clock, params string[] args) => RunWithAsync(new Dictionary<string, string>(), clock, args);
+
+    public static async Task<CliRun> RunWithAsync(IReadOnlyDictionary<string, string> environment, TimeProvider clock, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var context = new CliContext(output, error, TimeProvider.System, name => environment.TryGetValue(name, out var v) ? v : null);
+        var context = new CliContext(output, error, clock, name => environment.TryGetValue(name, out var v) ? v : null);
         var code = await VaultCli.RunAsync(args, context);
         SqliteConnection.ClearAllPools();
         return new CliRun(code, output.ToString(), error.ToString());

@@ -15,6 +15,11 @@ public sealed class DeletionCliTests : IDisposable
         var vault = _temp.Sub("vault");
         var init = await approvers.InitAsync(vault, extra);
         Assert.True(init.ExitCode == 0, init.Error);
+        var source = _temp.Sub("source");
+        Directory.CreateDirectory(source);
+        await File.WriteAllTextAsync(Path.Combine(source, "f.txt"), "data");
+        foreach (var set in new[] { "web-1", "web-2" })
+            Assert.Equal(0, (await CliRun.RunAsync("push", source, "--set", set, "--source", "web", "--vault", vault)).ExitCode);
         return (approvers, vault);
     }
 

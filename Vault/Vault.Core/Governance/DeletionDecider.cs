@@ -49,7 +49,10 @@ public static class DeletionDecider
     public static Decision Expire(DeletionRequestState state, GovernanceContext context) =>
         IsExpired(state, context) ? Accept(new DeletionExpired(state.RequestId, context.Now)) : new Decision([], null);
 
-    /// <summary>May the request execute now? If so, the execution event naming the segments to remove (computed by the caller).</summary>
+    /// <summary>
+    /// May the request execute now? If so, the execution event naming the segments to remove (computed by the caller).
+    /// <paramref name="protections"/> holds an entry for every sealed set; a target without one is refused.
+    /// </summary>
     public static Decision Execute(DeletionRequestState state, IReadOnlyDictionary<string, SetProtection> protections, IReadOnlyList<string> segmentsToRemove, string actor, GovernanceContext context)
     {
         const string action = "execute";
@@ -76,7 +79,8 @@ public static class DeletionDecider
                 $"Request {id} is cooling off until {state.ExecutableAfter:u} ({(state.ExecutableAfter!.Value - context.Now).TotalHours:F1} h left); any approver can still veto.", context);
         foreach (var target in state.Targets)
         {
-            var protection = protections.TryGetValue(target, out var p) ? p : SetProtection.None;
+            if (!protections.TryGetValue(target, out var protection))
+                return Refuse(id, actor, action, RefusalCode.InvalidRequest, $"Set {target} is not a sealed set of this vault (never sealed, or already deleted); nothing was deleted.", context);
             if (protection.ActiveHolds.Count > 0)
                 return Refuse(id, actor, action, RefusalCode.LegalHold, $"Set {target} is under legal hold ({string.Join(", ", protection.ActiveHolds)}); release needs a quorum.", context);
             if (protection.RetainUntil > context.Now)

@@ -5,6 +5,8 @@ public enum SetStatus
     None,
     Open,
     Sealed,
+    /// <summary>Removed by an executed, quorum-approved deletion request.</summary>
+    Deleted,
 }
 
 /// <summary>A backup set folded from its stream: opened, then sealed. An open set that is never sealed is incomplete, never a backup.</summary>
@@ -15,11 +17,13 @@ public sealed record BackupSetState
     public SetStatus Status { get; init; }
     public SetOpened? Opened { get; init; }
     public SetSealed? Sealed { get; init; }
+    public string? DeletedBy { get; init; }
 
     public BackupSetState Apply(object e) => e switch
     {
         SetOpened o => this with { Status = SetStatus.Open, Opened = o },
         SetSealed s => this with { Status = SetStatus.Sealed, Sealed = s },
+        Governance.DeletionExecuted d => this with { Status = SetStatus.Deleted, DeletedBy = d.RequestId },
         _ => this,
     };
 }

@@ -29,6 +29,9 @@ public static class DeletionCommands
             var id = parse.GetValue(NewId) ?? $"del-{context.Clock.GetUtcNow():yyyyMMdd}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}";
             DeletionService.ValidateId(id);
             var sets = parse.GetValue(Sets)!;
+            var known = (await new BackupSets(service.Log).ListAsync(ct)).Where(s => s.Status == Core.Sets.SetStatus.Sealed).Select(s => s.Sealed!.SetId).ToHashSet();
+            if (sets.FirstOrDefault(s => !known.Contains(s)) is { } unknown)
+                throw new Core.Errors.VaultConfigurationException($"'{unknown}' is not a sealed set of this vault; 'vault sets list' shows them. Nothing was signed or recorded.");
             var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(vaultId, SignedAction.Request, id, SigningPayload.TargetsDigest(sets)));
             return await service.RequestAsync(new RequestDeletion(id, sets, parse.GetValue(Reason)!, key.Approver, signature), ct);
         }));
@@ -56,6 +59,14 @@ public static class DeletionCommands
             return await service.VetoAsync(new VetoDeletion(id, key.Approver, parse.GetValue(Reason)!, signature), ct);
         }));
 
+        var execute = new Command("execute", """
+            Carry out a request that may execute now: quorum reached, cooling-off passed, not vetoed, and every set past its
+            retention with no legal hold. The decision, naming exactly the segments no remaining set uses, is recorded
+            first; then those bytes are removed. Run it again after a crash to finish the removal. Needs no key.
+            """)
+        { Id };
+        execute.SetAction((parse, ct) => ExecuteAsync(parse, context, ct));
+
         var list = new Command("list", "Every deletion request: its state, approvals so far, and the time left until it may execute or expires.");
         list.SetAction((parse, ct) => ListAsync(parse, context, ct));
         var show = new Command("show", "One deletion request in full: sets, reason, approvals, refused attempts, and what happens next.") { Id };
@@ -63,7 +74,7 @@ public static class DeletionCommands
 
         return new Command("deletion", "Deletion requests: nothing is deleted unless a quorum of approvers signed, the cooling-off delay passed, nobody vetoed, and no hold or retention applies.")
         {
-            request, approve, veto, list, show,
+            request, approve, veto, execute, list, show,
         };
     }
 
@@ -77,6 +88,29 @@ public static class DeletionCommands
             var (_, rules) = await GovernanceReader.ReadAsync(log, ct);
             var view = await act(new DeletionService(log, context.Clock), manifest.VaultId, key);
             Print(context, parse, view, rules);
+            return ExitCodes.Ok;
+        }
+    }
+
+    private static async Task<int> ExecuteAsync(ParseResult parse, CliContext context, CancellationToken ct)
+    {
+        var directory = GlobalOptions.VaultDirectory(parse, context);
+        var (_, log) = await VaultOpener.OpenAsync(directory, GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
+        await using (log)
+        {
+            var (_, rules) = await GovernanceReader.ReadAsync(log, ct);
+            var store = new Storage.Segments.FileSegmentStore(VaultOpener.SegmentsDirectory(directory));
+            var result = await new DeletionExecutor(log, store, context.Clock).ExecuteAsync(parse.GetValue(Id)!, "operator", ct);
+            if (parse.GetValue(GlobalOptions.Json))
+            {
+                context.WriteJson(new { summary = Summary(result.View, rules, context.Clock.GetUtcNow()), segmentsRemoved = result.SegmentsRemoved, finishedEarlierRun = result.Completed });
+                return ExitCodes.Ok;
+            }
+
+            Print(context, parse, result.View, rules);
+            context.Output.WriteLine(result.Completed
+                ? $"already executed; {result.SegmentsRemoved.Count} segments left over by an interrupted run were removed now"
+                : $"executed: {result.SegmentsRemoved.Count} segments removed (those no remaining set uses)");
             return ExitCodes.Ok;
         }
     }

@@ -36,7 +36,7 @@ public static class SetsCommands
             foreach (var s in sets)
             {
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{s.Opened!.SetId,-32} {s.Opened.Source,-16} {(s.Status == SetStatus.Sealed ? "sealed" : "INCOMPLETE"),-11} {s.Sealed?.FileCount,8} {s.Sealed?.TotalBytes / 1e6,10:N1}  {s.Sealed?.At.UtcDateTime,-16:yyyy-MM-dd HH:mm}  {s.Sealed?.RetainUntil.UtcDateTime:yyyy-MM-dd}"));
+                    $"{s.Opened!.SetId,-32} {s.Opened.Source,-16} {(s.Status switch { SetStatus.Sealed => "sealed", SetStatus.Deleted => "deleted", _ => "INCOMPLETE" }),-11} {s.Sealed?.FileCount,8} {s.Sealed?.TotalBytes / 1e6,10:N1}  {s.Sealed?.At.UtcDateTime,-16:yyyy-MM-dd HH:mm}  {s.Sealed?.RetainUntil.UtcDateTime:yyyy-MM-dd}"));
             }
 
             if (sets.Count == 0)
@@ -87,6 +87,6 @@ public static class SetsCommands
     private sealed record SetSummary(string SetId, string Source, string Kind, string State, long? Files, long? Bytes, DateTimeOffset OpenedAt, DateTimeOffset? SealedAt, DateTimeOffset? RetainUntil);
 
     private static SetSummary Summary(BackupSetState s) => new(
-        s.Opened!.SetId, s.Opened.Source, s.Opened.Kind, s.Status == SetStatus.Sealed ? "sealed" : "incomplete",
+        s.Opened!.SetId, s.Opened.Source, s.Opened.Kind, s.Status switch { SetStatus.Sealed => "sealed", SetStatus.Deleted => "deleted", _ => "incomplete" },
         s.Sealed?.FileCount, s.Sealed?.TotalBytes, s.Opened.At, s.Sealed?.At, s.Sealed?.RetainUntil);
 }

@@ -37,8 +37,12 @@ public sealed class DeletionSpecs
     private Decision Vetoed(string by) =>
         When((s, c) => DeletionDecider.Veto(s, new VetoDeletion("del-1", by, "not agreed", _keys.Sign(by, SignedAction.Veto, "del-1", Targets)), c));
 
-    private Decision Executed(IReadOnlyDictionary<string, SetProtection>? protections = null) =>
-        When((s, c) => DeletionDecider.Execute(s, protections ?? new Dictionary<string, SetProtection>(), ["seg-a"], "ops", c));
+    /// <summary>Execution with every target a sealed set, unprotected unless <paramref name="protections"/> says otherwise.</summary>
+    private Decision Executed(IReadOnlyDictionary<string, SetProtection>? protections = null)
+    {
+        var all = Targets.ToDictionary(t => t, t => protections?.GetValueOrDefault(t) ?? SetProtection.None);
+        return When((s, c) => DeletionDecider.Execute(s, all, ["seg-a"], "ops", c));
+    }
 
     [Fact]
     public void a_signed_request_counts_as_the_first_approval()
@@ -200,6 +204,20 @@ public sealed class DeletionSpecs
         Assert.Equal(RefusalCode.LegalHold, held.Refusal?.Code);
         Assert.Equal(RefusalCode.RetentionLocked, retained.Refusal?.Code);
         Assert.True(free.Accepted);
+    }
+
+    [Fact]
+    public void a_target_that_is_not_a_sealed_set_is_never_executed()
+    {
+        Requested();
+        Approved("bob");
+        Approved("carol");
+        _clock.Advance(TimeSpan.FromDays(4));
+
+        var decision = When((s, c) => DeletionDecider.Execute(s, new Dictionary<string, SetProtection> { [Targets[0]] = SetProtection.None }, [], "ops", c));
+
+        Assert.Equal(RefusalCode.InvalidRequest, decision.Refusal?.Code);
+        Assert.Contains(Targets[1], decision.Refusal!.Reason);
     }
 
     [Fact]

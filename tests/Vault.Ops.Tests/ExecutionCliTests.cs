@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Vault.Ops.Tests;
+
+/// <summary>Executing a deletion on a fake clock: refused while cooling off and under retention, then exactly the unshared segments go.</summary>
+public sealed class ExecutionCliTests : IDisposable
+{
+    private readonly TempDir _temp = new();
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 23, 8, 0, 0, TimeSpan.Zero));
+
+    public void Dispose() => _temp.Dispose();
+
+    private Task<CliRun> Run(params string[] args) => CliRun.RunAtAsync(_clock, [.. args, "--vault", _temp.Sub("vault")]);
+
+    [Fact]
+    public async Task a_quorum_approved_deletion_waits_for_cooling_off_and_retention_then_removes_only_unshared_segments()
+    {
+        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob", "carol");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments, "--min-retention", "7d"])).ExitCode);
+        var shared = new byte[2_000_000];
+        new Random(1).NextBytes(shared);
+        var only = new byte[2_000_000];
+        new Random(2).NextBytes(only);
+        Directory.CreateDirectory(_temp.Sub("night1"));
+        Directory.CreateDirectory(_temp.Sub("night2"));
+        await File.WriteAllBytesAsync(Path.Combine(_temp.Sub("night1"), "shared.bin"), shared);
+        await File.WriteAllBytesAsync(Path.Combine(_temp.Sub("night1"), "only-in-1.bin"), only);
+        await File.WriteAllBytesAsync(Path.Combine(_temp.Sub("night2"), "shared.bin"), shared);
+        Assert.Equal(0, (await Run("push", _temp.Sub("night1"), "--set", "night-1", "--source", "web")).ExitCode);
+        Assert.Equal(0, (await Run("push", _temp.Sub("night2"), "--set", "night-2", "--source", "web")).ExitCode);
+        var segmentsBefore = Directory.GetFiles(Path.Combine(_temp.Sub("vault"), "segments"), "*.zst", SearchOption.AllDirectories).Length;
+
+        Assert.Equal(0, (await Run(["deletion", "request", "--set", "night-1", "--reason", "test", "--id", "del-1", .. keys.As("alice")])).ExitCode);
+        Assert.Equal(0, (await Run(["deletion", "approve", "del-1", .. keys.As("bob")])).ExitCode);
+        var early = await Run("deletion", "execute", "del-1");
+        _clock.Advance(TimeSpan.FromHours(72));
+        var retained = await Run("deletion", "execute", "del-1");
+        _clock.Advance(TimeSpan.FromDays(4));
+        var executed = await Run("deletion", "execute", "del-1", "--json");
+        var again = await Run("deletion", "execute", "del-1", "--json");
+
+        Assert.Equal(11, early.ExitCode);
+        Assert.Contains("CoolingOff", early.Error);
+        Assert.Equal(11, retained.ExitCode);
+        Assert.Contains("RetentionLocked", retained.Error);
+        Assert.True(executed.ExitCode == 0, executed.Error);
+        var removed = JsonDocument.Parse(executed.Output).RootElement.GetProperty("segmentsRemoved").GetArrayLength();
+        Assert.True(removed >= 2, $"{removed} segments removed"); // only-in-1.bin's segment(s) and night-1's manifest
+        Assert.Equal(segmentsBefore - removed, Directory.GetFiles(Path.Combine(_temp.Sub("vault"), "segments"), "*.zst", SearchOption.AllDirectories).Length);
+        Assert.Equal(0, JsonDocument.Parse(again.Output).RootElement.GetProperty("segmentsRemoved").GetArrayLength());
+        Assert.Equal(7, (await Run("restore", "night-1", "--to", _temp.Sub("r1"))).ExitCode);
+        Assert.Equal(0, (await Run("restore", "night-2", "--to", _temp.Sub("r2"))).ExitCode);
+        Assert.Equal(shared, await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("r2"), "shared.bin")));
+        Assert.Contains("deleted", (await Run("sets", "list")).Output);
+        Assert.Equal(0, (await Run("log", "verify")).ExitCode);
+    }
+
+    [Fact]
+    public async Task a_request_naming_a_set_that_does_not_exist_is_refused_before_anything_is_signed()
+    {
+        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
+
+        var run = await Run(["deletion", "request", "--set", "no-such-set", "--reason", "x", .. keys.As("alice")]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("not a sealed set", run.Error);
+        Assert.Contains("(no deletion requests)", (await Run("deletion", "list")).Output);
+    }
+}

@@ -96,7 +96,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
         private PushProgress _totals = new(0, 0, 0, 0, 0, 0);
 
         /// <summary>Chunks not yet asked about, across files, so many small files share one query.</summary>
-        private readonly List<(string Hash, ReadOnlyMemory<byte> Data)> _pending = [];
+        private readonly List<(long Sequence, string Hash, ReadOnlyMemory<byte> Data)> _pending = [];
         private long _pendingBytes;
 
         public async Task<(IReadOnlyList<string> Segments, long Size)> AddStreamAsync(Stream stream)
@@ -109,7 +109,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
                 hashes.Add(hash);
                 size += chunk.Length;
                 _totals = _totals with { BytesRead = _totals.BytesRead + chunk.Length, Segments = _totals.Segments + 1 };
-                _pending.Add((hash, chunk));
+                _pending.Add((_sequence++, hash, chunk)); // the chunk's ordinal in the push: the same data gives the same numbers, so a rerun is idempotent
                 _pendingBytes += chunk.Length;
                 if (_pending.Count >= pusher._options.QueryBatch || _pendingBytes >= MaxPendingBytes)
                     await FlushAsync();
@@ -159,7 +159,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
                 return;
             var unknown = pending.Select(p => p.Hash).Where(h => !_known.Contains(h)).Distinct(StringComparer.Ordinal).ToArray();
             var present = await pusher.Client.QueryAsync(unknown, ct);
-            foreach (var (hash, data) in pending)
+            foreach (var (sequence, hash, data) in pending)
             {
                 if (!_known.Add(hash) || present.Contains(hash))
                 {
@@ -173,7 +173,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
                     await failed; // surface the first refusal now
                 using var compressor = new Compressor(pusher._options.CompressionLevel);
                 var frame = compressor.Wrap(data.Span).ToArray();
-                var message = new PutSegment { SetId = setId, Sequence = _sequence++, Sha256 = hash, Length = data.Length, Encoding = "zstd", Data = frame };
+                var message = new PutSegment { SetId = setId, Sequence = sequence, Sha256 = hash, Length = data.Length, Encoding = "zstd", Data = frame };
                 _totals = _totals with { SegmentsSent = _totals.SegmentsSent + 1, BytesSent = _totals.BytesSent + frame.Length };
                 _inFlight.Add(SendAsync(message));
             }

@@ -6,6 +6,7 @@ namespace Ingest.Contracts;
 public sealed record PutSegment
 {
     [JsonPropertyName("setId")] public string SetId { get; init; } = "";
+    /// <summary>The chunk's ordinal within the push (0, 1, 2 …, counting chunks that are not sent); the same data gives the same numbers.</summary>
     [JsonPropertyName("sequence")] public long Sequence { get; init; } = -1;
     [JsonPropertyName("sha256")] public string Sha256 { get; init; } = "";
     [JsonPropertyName("length")] public long Length { get; init; } = -1;

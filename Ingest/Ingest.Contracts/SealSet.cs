@@ -6,6 +6,7 @@ namespace Ingest.Contracts;
 public sealed record SealSet
 {
     [JsonPropertyName("setId")] public string SetId { get; init; } = "";
+    /// <summary>How many chunks the push cut (sent or not); informational, recorded in the seal event.</summary>
     [JsonPropertyName("segmentCount")] public long SegmentCount { get; init; } = -1;
     [JsonPropertyName("manifestSha256")] public string ManifestSha256 { get; init; } = "";
     [JsonPropertyName("manifestLength")] public long ManifestLength { get; init; } = -1;

@@ -126,12 +126,6 @@ public sealed partial class IngestHandler(IEventLog log, ISegmentStore store, Ti
 
         if (manifest.SetId != m.SetId)
             return SetRejected(m.SetId, "malformed", $"The manifest is for set {manifest.SetId}, not {m.SetId}.");
-        for (var sequence = 0L; sequence < m.SegmentCount; sequence++)
-        {
-            if (await _sets.SegmentAsync(m.SetId, sequence, ct) is null)
-                return SetRejected(m.SetId, "missing-segments", $"Segment {sequence} of {m.SegmentCount} was never accepted; resend it, then seal again.");
-        }
-
         foreach (var hash in manifest.SegmentHashes.Distinct(StringComparer.Ordinal))
         {
             if (!SegmentHash.TryParse(hash, out var h) || !await store.ContainsAsync(h, ct))

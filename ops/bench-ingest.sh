@@ -21,7 +21,7 @@ rss() { awk '/Maximum resident/ {printf "%.0f", $6/1024}' "$1"; }
 
 python3 ops/gen-dataset.py "$work/data" "$size"
 bytes=$(du -sb "$work/data" | cut -f1)
-export VAULT_DIR="$work/vault" VAULT_KEY_PASSWORD=bench RESTIC_PASSWORD=bench RESTIC_CACHE_DIR="$work/restic-cache"
+export XDG_CACHE_HOME="$work/cache" VAULT_DIR="$work/vault" VAULT_KEY_PASSWORD=bench RESTIC_PASSWORD=bench RESTIC_CACHE_DIR="$work/restic-cache"
 a=$(vault approver keygen --name a --out "$work/a.key" --kdf-iterations 10000)
 b=$(vault approver keygen --name b --out "$work/b.key" --kdf-iterations 10000)
 vault init --approver "$a" --approver "$b" >/dev/null

@@ -24,13 +24,18 @@ public sealed class IngestClient(ISendEndpointProvider bus, ReplyRouter router, 
     public async Task<IngestReply> SealAsync(SealSet message, CancellationToken ct) =>
         Check(await SendAsync(IngestQueues.SealSet, message with { ReplyTo = replyQueue }, $"set:{message.SetId}", ct));
 
+    /// <summary>Which of these hashes the vault holds, asked 5,000 at a time (the service answers at most 10,000 per query).</summary>
     public async Task<IReadOnlySet<string>> QueryAsync(IReadOnlyCollection<string> hashes, CancellationToken ct)
     {
-        if (hashes.Count == 0)
-            return new HashSet<string>();
-        var id = Guid.NewGuid().ToString("N");
-        var reply = await SendAsync(IngestQueues.QuerySegments, new QuerySegments { QueryId = id, Hashes = [.. hashes], ReplyTo = replyQueue }, $"query:{id}", ct);
-        return (reply.Present ?? []).ToHashSet(StringComparer.Ordinal);
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var batch in hashes.Chunk(5_000))
+        {
+            var id = Guid.NewGuid().ToString("N");
+            var reply = await SendAsync(IngestQueues.QuerySegments, new QuerySegments { QueryId = id, Hashes = batch, ReplyTo = replyQueue }, $"query:{id}", ct);
+            present.UnionWith(reply.Present ?? []);
+        }
+
+        return present;
     }
 
     private async Task<IngestReply> SendAsync<T>(string queue, T message, string key, CancellationToken ct) where T : class

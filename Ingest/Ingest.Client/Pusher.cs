@@ -32,7 +32,8 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
 
     private TimeProvider Clock => clock;
 
-    public async Task<PushResult> PushTreeAsync(string root, string setId, string source, string name, IProgress<PushProgress>? progress, CancellationToken ct)
+    /// <param name="previous">The last manifest pushed from this source: files with the same path, size and mtime are not read again.</param>
+    public async Task<PushResult> PushTreeAsync(string root, string setId, string source, string name, IProgress<PushProgress>? progress, CancellationToken ct, Manifest? previous = null)
     {
         var full = Path.GetFullPath(root);
         if (!Directory.Exists(full))
@@ -40,6 +41,8 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
         await using var run = new Run(this, setId, progress, ct);
         await client.OpenAsync(new OpenSet { SetId = setId, Source = source, Name = name, Kind = "tree" }, ct);
         var entries = new List<ManifestEntry>();
+        var before = (previous?.Entries ?? []).Where(e => e.Type == "file").ToDictionary(e => e.Path, StringComparer.Ordinal);
+        var unchanged = new List<(int Index, string Path)>();
         foreach (var (path, info) in Walk(full))
         {
             var relative = Path.GetRelativePath(full, path).Replace(Path.DirectorySeparatorChar, '/');
@@ -49,16 +52,32 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
                 entries.Add(new ManifestEntry(relative, "symlink", mode, mtime, 0, Target: target));
             else if (info is DirectoryInfo)
                 entries.Add(new ManifestEntry(relative, "dir", mode, mtime, 0));
+            else if (before.TryGetValue(relative, out var last) && last.Size == ((FileInfo)info).Length && last.MtimeUnixMs == mtime)
+            {
+                unchanged.Add((entries.Count, path));
+                entries.Add(last with { Mode = mode });
+                run.FileDone(unchanged: true);
+            }
             else
             {
-                await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-                var (segments, size) = await run.AddStreamAsync(stream);
-                entries.Add(new ManifestEntry(relative, "file", mode, mtime, size, segments));
-                run.FileDone();
+                entries.Add(await ReadFileAsync(run, path, relative, mode, mtime));
             }
         }
 
+        // Unchanged files' segments must still be in the vault (a governed deletion may have removed some): read again any that are not.
+        var present = await client.QueryAsync([.. unchanged.SelectMany(u => entries[u.Index].Segments ?? []).Distinct(StringComparer.Ordinal)], ct);
+        foreach (var (index, path) in unchanged.Where(u => entries[u.Index].Segments?.Any(h => !present.Contains(h)) == true))
+            entries[index] = await ReadFileAsync(run, path, entries[index].Path, entries[index].Mode, entries[index].MtimeUnixMs);
+
         return await run.SealAsync(new Manifest(Manifest.CurrentFormat, setId, "tree", entries));
+    }
+
+    private static async Task<ManifestEntry> ReadFileAsync(Run run, string path, string relative, int mode, long mtime)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        var (segments, size) = await run.AddStreamAsync(stream);
+        run.FileDone();
+        return new ManifestEntry(relative, "file", mode, mtime, size, segments);
     }
 
     public async Task<PushResult> PushStreamAsync(Stream input, string setId, string source, string name, IProgress<PushProgress>? progress, CancellationToken ct)
@@ -93,7 +112,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
         private readonly HashSet<string> _known = new(StringComparer.Ordinal);
         private readonly long _started = pusher.Clock.GetTimestamp();
         private long _sequence;
-        private PushProgress _totals = new(0, 0, 0, 0, 0, 0);
+        private PushProgress _totals = new(0, 0, 0, 0, 0, 0, 0);
 
         /// <summary>Chunks not yet asked about, across files, so many small files share one query.</summary>
         private readonly List<(long Sequence, string Hash, ReadOnlyMemory<byte> Data)> _pending = [];
@@ -118,7 +137,8 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
             return (hashes, size);
         }
 
-        public void FileDone() => Report(_totals with { Files = _totals.Files + 1 });
+        public void FileDone(bool unchanged = false) =>
+            Report(_totals with { Files = _totals.Files + 1, FilesUnchanged = _totals.FilesUnchanged + (unchanged ? 1 : 0) });
 
         public async Task<PushResult> SealAsync(Manifest manifest)
         {
@@ -132,7 +152,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
                 ManifestEncoding = "zstd", Manifest = compressor.Wrap(bytes).ToArray(),
             }, ct);
             Report(_totals);
-            return new PushResult(setId, reply.Sha256!, _totals, pusher.Clock.GetElapsedTime(_started));
+            return new PushResult(setId, reply.Sha256!, _totals, pusher.Clock.GetElapsedTime(_started), manifest);
         }
 
         public async ValueTask DisposeAsync()

@@ -49,6 +49,41 @@ public sealed class RoundTripTests
     }
 
     [Fact]
+    public async Task with_the_previous_manifest_unchanged_files_are_not_read_and_the_set_still_restores_exactly()
+    {
+        await using var vault = await TestVault.StartAsync();
+        var source = vault.Sub("source");
+        Trees.Generate(source, seed: 7);
+        var first = await vault.Pusher().PushTreeAsync(source, "web-1", "web", "nightly", null, CancellationToken.None);
+        File.AppendAllText(Path.Combine(source, "docs", "readme.txt"), "one more line\n");
+
+        var second = await vault.Pusher().PushTreeAsync(source, "web-2", "web", "nightly", null, CancellationToken.None, first.Manifest);
+        await new SetRestorer(vault.Log, vault.Store).RestoreTreeAsync("web-2", vault.Sub("r2"), null, CancellationToken.None);
+
+        Assert.Equal(first.Totals.Files - 1, second.Totals.FilesUnchanged);
+        Assert.Equal(new FileInfo(Path.Combine(source, "docs", "readme.txt")).Length, second.Totals.BytesRead);
+        Trees.AssertSame(source, vault.Sub("r2"));
+    }
+
+    [Fact]
+    public async Task an_unchanged_file_whose_segments_left_the_vault_is_read_and_sent_again()
+    {
+        await using var vault = await TestVault.StartAsync();
+        var source = vault.Sub("source");
+        Trees.Generate(source, seed: 8);
+        var first = await vault.Pusher().PushTreeAsync(source, "web-1", "web", "nightly", null, CancellationToken.None);
+        var big = first.Manifest.Entries.Single(e => e.Path.EndsWith("big.bin", StringComparison.Ordinal));
+        await vault.Store.RemoveAsync(Vault.Core.Segments.SegmentHash.Parse(big.Segments![0]));
+
+        var second = await vault.Pusher().PushTreeAsync(source, "web-2", "web", "nightly", null, CancellationToken.None, first.Manifest);
+        await new SetRestorer(vault.Log, vault.Store).RestoreTreeAsync("web-2", vault.Sub("r2"), null, CancellationToken.None);
+
+        Assert.Equal(big.Size, second.Totals.BytesRead);
+        Assert.Equal(1, second.Totals.SegmentsSent);
+        Trees.AssertSame(source, vault.Sub("r2"));
+    }
+
+    [Fact]
     public async Task a_stream_restores_exactly()
     {
         await using var vault = await TestVault.StartAsync();

@@ -16,11 +16,14 @@ public sealed record CliRun(int ExitCode, string Output, string Error)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var context = new CliContext(output, error, clock, name => environment.TryGetValue(name, out var v) ? v : null);
+        var context = new CliContext(output, error, clock, name => environment.TryGetValue(name, out var v) ? v : name == "XDG_CACHE_HOME" ? CacheHome : null);
         var code = await VaultCli.RunAsync(args, context);
         SqliteConnection.ClearAllPools();
         return new CliRun(code, output.ToString(), error.ToString());
     }
+
+    /// <summary>Push's manifest cache goes here, never into the home directory of whoever runs the tests.</summary>
+    private static readonly string CacheHome = Directory.CreateTempSubdirectory("vault-cli-cache-").FullName;
 
     /// <summary>No failure may show a person a stack trace.</summary>
     public void AssertNoStackTrace()

@@ -12,6 +12,14 @@ public static class PushCommand
     private static readonly Argument<string> Source = new("PATH") { Description = "The directory to back up, or '-' for standard input." };
     private static readonly Option<string> Set = new("--set") { Description = "The new set's id, e.g. web-2026-11-23 (lower-case letters, digits, '.', '_', '-').", Required = true, HelpName = "SET" };
     private static readonly Option<string> SourceSystem = new("--source") { Description = "The system the data comes from, e.g. web01.", Required = true, HelpName = "SYSTEM" };
+    private static readonly Option<string?> Cache = new("--cache")
+    {
+        Description = "Where to keep the last manifest of each pushed directory, so files with the same path, size and mtime are not read again (default: $XDG_CACHE_HOME/vault or ~/.cache/vault).",
+        HelpName = "DIR",
+    };
+
+    private static readonly Option<bool> NoCache = new("--no-cache") { Description = "Read every file, ignoring and not updating the cache." };
+
     private static readonly Option<string> Producer = new("--producer") { Description = "This producer's name: its replies come on queue vault.reply.NAME.", DefaultValueFactory = _ => "cli", HelpName = "NAME" };
 
     public static Command Create(CliContext context)
@@ -24,7 +32,7 @@ public static class PushCommand
               vault push /srv/www --set www-2026-11-23 --source web01 --vault /srv/vault
               pg_dump app | vault push - --set app-db-2026-11-23 --source db01 --amqp amqp://web01:secret@mq/vault
             """)
-        { Source, Set, SourceSystem, Producer, IngestOptions.Amqp };
+        { Source, Set, SourceSystem, Producer, IngestOptions.Amqp, Cache, NoCache };
         command.SetAction((parse, ct) => RunAsync(parse, context, ct));
         return command;
     }
@@ -51,16 +59,19 @@ public static class PushCommand
             var pusher = new Pusher(host.Client!, context.Clock);
             var progress = json ? null : new ProgressLine(context);
             var path = parse.GetValue(Source)!;
+            var cacheFile = path == "-" || parse.GetValue(NoCache) ? null : CacheFile(parse, context, path);
             var result = path == "-"
                 ? await pusher.PushStreamAsync(Console.OpenStandardInput(), parse.GetValue(Set)!, parse.GetValue(SourceSystem)!, parse.GetValue(Set)!, progress, ct)
-                : await pusher.PushTreeAsync(path, parse.GetValue(Set)!, parse.GetValue(SourceSystem)!, parse.GetValue(Set)!, progress, ct);
+                : await pusher.PushTreeAsync(path, parse.GetValue(Set)!, parse.GetValue(SourceSystem)!, parse.GetValue(Set)!, progress, ct, ReadCache(cacheFile));
+            if (cacheFile is not null)
+                WriteCache(cacheFile, result.Manifest);
             var t = result.Totals;
             var seconds = Math.Max(result.Elapsed.TotalSeconds, 1e-6);
             if (json)
             {
                 context.WriteJson(new
                 {
-                    setId = result.SetId, manifest = result.ManifestHash, t.Files, t.BytesRead, t.BytesSent, t.Segments, t.SegmentsSent, t.SegmentsDeduplicated,
+                    setId = result.SetId, manifest = result.ManifestHash, t.Files, t.FilesUnchanged, t.BytesRead, t.BytesSent, t.Segments, t.SegmentsSent, t.SegmentsDeduplicated,
                     deduplicatedShare = Math.Round(t.DeduplicatedShare, 4), seconds = Math.Round(seconds, 3), megabytesPerSecond = Math.Round(t.BytesRead / 1e6 / seconds, 1),
                 });
             }
@@ -68,7 +79,7 @@ public static class PushCommand
             {
                 context.Error.WriteLine();
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"sealed {result.SetId}: {t.Files:N0} files, {t.BytesRead / 1e6:N1} MB read, {t.Segments:N0} segments ({t.DeduplicatedShare:P0} already in the vault), {t.BytesSent / 1e6:N1} MB sent, {seconds:F1} s, {t.BytesRead / 1e6 / seconds:N1} MB/s"));
+                    $"sealed {result.SetId}: {t.Files:N0} files ({t.FilesUnchanged:N0} unchanged, not read), {t.BytesRead / 1e6:N1} MB read, {t.Segments:N0} segments ({t.DeduplicatedShare:P0} already in the vault), {t.BytesSent / 1e6:N1} MB sent, {seconds:F1} s, {t.BytesRead / 1e6 / seconds:N1} MB/s"));
             }
 
             return ExitCodes.Ok;
@@ -79,6 +90,35 @@ public static class PushCommand
             if (log is not null)
                 await log.DisposeAsync();
         }
+    }
+
+    /// <summary>One cache file per source system and pushed directory.</summary>
+    private static string CacheFile(ParseResult parse, CliContext context, string path)
+    {
+        var directory = parse.GetValue(Cache)
+            ?? Path.Combine(context.Environment("XDG_CACHE_HOME") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "vault");
+        var key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(parse.GetValue(SourceSystem) + "\n" + Path.GetFullPath(path))))[..24];
+        return Path.Combine(directory, key + ".manifest.json");
+    }
+
+    /// <summary>The last manifest, or null when there is none or it cannot be read (then every file is read: always safe).</summary>
+    private static Core.Sets.Manifest? ReadCache(string? file)
+    {
+        try
+        {
+            return file is not null && File.Exists(file) ? Core.Sets.Manifest.Parse(File.ReadAllBytes(file)) : null;
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or IOException)
+        {
+            return null;
+        }
+    }
+
+    private static void WriteCache(string file, Core.Sets.Manifest manifest)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllBytes(file + ".tmp", manifest.ToBytes());
+        File.Move(file + ".tmp", file, overwrite: true);
     }
 
     /// <summary>One line on standard error, rewritten at most twice a second: bytes, segments, deduplicated share, rate.</summary>

@@ -25,8 +25,8 @@ export XDG_CACHE_HOME="$work/cache" VAULT_DIR="$work/vault" VAULT_KEY_PASSWORD=b
 a=$(vault approver keygen --name a --out "$work/a.key" --kdf-iterations 10000)
 b=$(vault approver keygen --name b --out "$work/b.key" --kdf-iterations 10000)
 vault init --approver "$a" --approver "$b" >/dev/null
-vault serve --amqp "$VAULT_TEST_AMQP" 2>"$work/serve.log" &
-serve_pid=$!
+dotnet "$root/ops/Vault.Ops/bin/Release/net10.0/vault.dll" serve --amqp "$VAULT_TEST_AMQP" 2>"$work/serve.log" &
+serve_pid=$! # the dotnet process itself, so cleanup stops it
 sleep 4
 restic init -q -r "$work/restic"
 

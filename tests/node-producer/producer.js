@@ -30,8 +30,9 @@ async function main() {
     else waiter.resolve(reply);
   });
 
-  const send = (queue, body) => new Promise((resolve, reject) =>
-    channel.sendToQueue(queue, Buffer.from(JSON.stringify({ ...body, replyTo: replyQueue })),
+  // Publish to the named exchange (a write-only producer account may not use the default exchange).
+  const send = (exchange, body) => new Promise((resolve, reject) =>
+    channel.publish(exchange, '', Buffer.from(JSON.stringify({ ...body, replyTo: replyQueue })),
       { contentType: 'application/json', persistent: true }, (err) => (err ? reject(err) : resolve())));
 
   let reply = expect('set');

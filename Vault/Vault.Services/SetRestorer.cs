@@ -40,6 +40,7 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
         Directory.CreateDirectory(root);
         long files = 0, total = 0, segments = 0;
         var directories = new List<(string Path, ManifestEntry Entry)>();
+        await using var reads = new SegmentPrefetch(store, manifest.Entries.Where(e => e.Type is "file" or "stream").SelectMany(e => e.Segments ?? []), ct);
         foreach (var entry in manifest.Entries)
         {
             var path = SafePath(root, entry.Path);
@@ -57,9 +58,9 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                     await using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
                     {
-                        foreach (var hash in entry.Segments ?? [])
+                        foreach (var _ in entry.Segments ?? [])
                         {
-                            var data = await store.ReadAsync(SegmentHash.Parse(hash), ct);
+                            var data = await reads.NextAsync();
                             await output.WriteAsync(data, ct);
                             total += data.Length;
                             segments++;
@@ -85,9 +86,11 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
         if (manifest.Kind != "stream")
             throw new VaultConfigurationException($"Set {setId} is a directory tree; restore it with --to DIR.");
         long total = 0, segments = 0;
-        foreach (var hash in manifest.Entries.SelectMany(e => e.Segments ?? []))
+        var hashes = manifest.Entries.SelectMany(e => e.Segments ?? []).ToArray();
+        await using var reads = new SegmentPrefetch(store, hashes, ct);
+        foreach (var _ in hashes)
         {
-            var data = await store.ReadAsync(SegmentHash.Parse(hash), ct);
+            var data = await reads.NextAsync();
             await output.WriteAsync(data, ct);
             total += data.Length;
             segments++;
@@ -95,6 +98,58 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
 
         await output.FlushAsync(ct);
         return new RestoreResult(setId, 1, total, segments);
+    }
+
+    /// <summary>
+    /// Reads segments ahead, several at once (read, decompress and hash each on its own core), and hands them out in
+    /// manifest order; at most <see cref="Depth"/> segments are held at a time.
+    /// </summary>
+    private sealed class SegmentPrefetch : IAsyncDisposable
+    {
+        private const int Depth = 6;
+        private readonly System.Threading.Channels.Channel<Task<byte[]>> _ready = System.Threading.Channels.Channel.CreateBounded<Task<byte[]>>(Depth);
+        private readonly CancellationTokenSource _stop;
+        private readonly Task _producer;
+
+        public SegmentPrefetch(ISegmentStore store, IEnumerable<string> hashes, CancellationToken ct)
+        {
+            _stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            _producer = Task.Run(async () =>
+            {
+                try
+                {
+                    foreach (var hash in hashes)
+                        await _ready.Writer.WriteAsync(Task.Run(() => store.ReadAsync(SegmentHash.Parse(hash), _stop.Token)), _stop.Token);
+                    _ready.Writer.TryComplete();
+                }
+                catch (Exception ex)
+                {
+                    _ready.Writer.TryComplete(ex);
+                }
+            });
+        }
+
+        public async Task<byte[]> NextAsync() => await await _ready.Reader.ReadAsync(_stop.Token);
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            try
+            {
+                await _producer;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            while (_ready.Reader.TryRead(out var pending))
+            {
+                try { await pending; }
+                catch (Exception) { } // abandoned read-ahead: its failure, if any, no longer matters
+            }
+
+            _stop.Dispose();
+        }
     }
 
     private static void Apply(string path, ManifestEntry entry)

@@ -113,10 +113,9 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
         private readonly long _started = pusher.Clock.GetTimestamp();
         private long _sequence;
         private PushProgress _totals = new(0, 0, 0, 0, 0, 0, 0);
-        private long _bytesSent;
 
-        /// <summary>Chunks not yet hashed and asked about, across files, so many small files share one query; each knows the slot of its file's segment list to fill.</summary>
-        private readonly List<(long Sequence, ReadOnlyMemory<byte> Data, List<string> Hashes, int Slot)> _pending = [];
+        /// <summary>Chunks not yet asked about, across files, so many small files share one query.</summary>
+        private readonly List<(long Sequence, string Hash, ReadOnlyMemory<byte> Data)> _pending = [];
         private long _pendingBytes;
 
         public async Task<(IReadOnlyList<string> Segments, long Size)> AddStreamAsync(Stream stream)
@@ -125,10 +124,11 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
             long size = 0;
             await foreach (var chunk in pusher._cdc.ChunkAsync(stream, ct))
             {
-                hashes.Add(""); // filled when the batch is hashed, before the manifest is sealed
+                var hash = Convert.ToHexStringLower(SHA256.HashData(chunk.Span));
+                hashes.Add(hash);
                 size += chunk.Length;
                 _totals = _totals with { BytesRead = _totals.BytesRead + chunk.Length, Segments = _totals.Segments + 1 };
-                _pending.Add((_sequence++, chunk, hashes, hashes.Count - 1)); // the chunk's ordinal in the push: the same data gives the same numbers, so a rerun is idempotent
+                _pending.Add((_sequence++, hash, chunk)); // the chunk's ordinal in the push: the same data gives the same numbers, so a rerun is idempotent
                 _pendingBytes += chunk.Length;
                 if (_pending.Count >= pusher._options.QueryBatch || _pendingBytes >= MaxPendingBytes)
                     await FlushAsync();
@@ -177,16 +177,10 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
             var pending = _pending;
             if (pending.Count == 0)
                 return;
-            var computed = new string[pending.Count];
-            Parallel.For(0, pending.Count, i => computed[i] = Convert.ToHexStringLower(SHA256.HashData(pending[i].Data.Span)));
-            for (var i = 0; i < pending.Count; i++)
-                pending[i].Hashes[pending[i].Slot] = computed[i];
-            var unknown = computed.Where(h => !_known.Contains(h)).Distinct(StringComparer.Ordinal).ToArray();
+            var unknown = pending.Select(p => p.Hash).Where(h => !_known.Contains(h)).Distinct(StringComparer.Ordinal).ToArray();
             var present = await pusher.Client.QueryAsync(unknown, ct);
-            for (var i = 0; i < pending.Count; i++)
+            foreach (var (sequence, hash, data) in pending)
             {
-                var (sequence, data, _, _) = pending[i];
-                var hash = computed[i];
                 if (!_known.Add(hash) || present.Contains(hash))
                 {
                     _totals = _totals with { SegmentsDeduplicated = _totals.SegmentsDeduplicated + 1 };
@@ -197,8 +191,11 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
                 _inFlight.RemoveAll(t => t.IsCompletedSuccessfully);
                 if (_inFlight.FirstOrDefault(t => t.IsFaulted) is { } failed)
                     await failed; // surface the first refusal now
-                _totals = _totals with { SegmentsSent = _totals.SegmentsSent + 1 };
-                _inFlight.Add(SendAsync(sequence, hash, data));
+                using var compressor = new Compressor(pusher._options.CompressionLevel);
+                var frame = compressor.Wrap(data.Span).ToArray();
+                var message = new PutSegment { SetId = setId, Sequence = sequence, Sha256 = hash, Length = data.Length, Encoding = "zstd", Data = frame };
+                _totals = _totals with { SegmentsSent = _totals.SegmentsSent + 1, BytesSent = _totals.BytesSent + frame.Length };
+                _inFlight.Add(SendAsync(message));
             }
 
             pending.Clear();
@@ -206,18 +203,11 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
             Report(_totals);
         }
 
-        /// <summary>Compresses on a pool thread (so both cores compress while the reader chunks), then sends and awaits the answer.</summary>
-        private async Task SendAsync(long sequence, string hash, ReadOnlyMemory<byte> data)
+        private async Task SendAsync(PutSegment message)
         {
             try
             {
-                var frame = await Task.Run(() =>
-                {
-                    using var compressor = new Compressor(pusher._options.CompressionLevel);
-                    return compressor.Wrap(data.Span).ToArray();
-                }, ct);
-                Interlocked.Add(ref _bytesSent, frame.Length);
-                await pusher.Client.PutAsync(new PutSegment { SetId = setId, Sequence = sequence, Sha256 = hash, Length = data.Length, Encoding = "zstd", Data = frame }, ct);
+                await pusher.Client.PutAsync(message, ct);
             }
             finally
             {
@@ -227,8 +217,8 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
 
         private void Report(PushProgress totals)
         {
-            _totals = totals with { BytesSent = Interlocked.Read(ref _bytesSent) };
-            progress?.Report(_totals);
+            _totals = totals;
+            progress?.Report(totals);
         }
     }
 }

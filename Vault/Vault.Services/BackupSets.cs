@@ -24,6 +24,18 @@ public sealed class BackupSets(IEventLog log)
         return (state, version);
     }
 
+    /// <summary>Lengthens a sealed set's retention when the approver's signature holds; appended to the set's stream.</summary>
+    public async Task<RetentionExtended> ExtendRetentionAsync(ExtendRetention command, TimeProvider clock, CancellationToken cancellationToken = default)
+    {
+        var (vaultId, rules) = await GovernanceReader.ReadAsync(log, cancellationToken);
+        var (state, version) = await LoadAsync(command.SetId, cancellationToken);
+        var (extended, refusal) = RetentionDecider.Extend(state, command, new GovernanceContext(vaultId, rules, clock.GetUtcNow()));
+        if (refusal is not null)
+            throw new GovernanceRefusedException(refusal, recorded: false);
+        await log.AppendAsync(SetStreams.Of(command.SetId), ExpectedVersion.Exactly(version), [EventCodec.Encode(extended!, command.ExtendedBy.Value)], cancellationToken);
+        return extended!;
+    }
+
     /// <summary>The segment recorded for one sequence of a set, if any.</summary>
     public async Task<SegmentStored?> SegmentAsync(string setId, long sequence, CancellationToken cancellationToken = default)
     {
@@ -38,12 +50,13 @@ public sealed class BackupSets(IEventLog log)
         var sets = new Dictionary<string, BackupSetState>(StringComparer.Ordinal);
         await foreach (var record in log.ReadAllAsync(1, cancellationToken))
         {
-            if (record.EventType is not (SetOpened.EventType or SetSealed.EventType or DeletionExecuted.EventType) || EventCodec.Decode(record) is not { } e)
+            if (record.EventType is not (SetOpened.EventType or SetSealed.EventType or RetentionExtended.EventType or DeletionExecuted.EventType) || EventCodec.Decode(record) is not { } e)
                 continue;
             var ids = e switch
             {
                 SetOpened o => [o.SetId],
                 SetSealed s => [s.SetId],
+                RetentionExtended r => [r.SetId],
                 DeletionExecuted d => d.Targets,
                 _ => [],
             };

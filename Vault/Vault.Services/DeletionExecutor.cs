@@ -23,7 +23,7 @@ public sealed class DeletionExecutor(IEventLog log, ISegmentStore store, TimePro
 
         var sets = await new BackupSets(log).ListAsync(ct);
         var sealedSets = sets.Where(s => s.Status == SetStatus.Sealed).ToDictionary(s => s.Sealed!.SetId, StringComparer.Ordinal);
-        var protections = sealedSets.ToDictionary(p => p.Key, p => new SetProtection(p.Value.Sealed!.RetainUntil, []), StringComparer.Ordinal);
+        var protections = sealedSets.ToDictionary(p => p.Key, p => new SetProtection(p.Value.RetainUntil, []), StringComparer.Ordinal);
         var targets = view.State.Targets.ToHashSet(StringComparer.Ordinal);
         var doomed = new HashSet<string>(StringComparer.Ordinal);
         var kept = new HashSet<string>(StringComparer.Ordinal);

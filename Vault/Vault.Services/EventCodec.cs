@@ -23,6 +23,7 @@ public static class EventCodec
         [SetOpened.EventType] = typeof(SetOpened),
         [SegmentStored.EventType] = typeof(SegmentStored),
         [SetSealed.EventType] = typeof(SetSealed),
+        [RetentionExtended.EventType] = typeof(RetentionExtended),
     };
 
     private static readonly Dictionary<Type, string> Names = Types.ToDictionary(p => p.Value, p => p.Key);

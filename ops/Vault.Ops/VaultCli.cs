@@ -25,6 +25,7 @@ public static class VaultCli
         ServeCommand.Create(context),
         ApproverCommands.Create(context),
         DeletionCommands.Create(context),
+        RetentionCommands.Create(context),
     };
 
     public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)

@@ -57,6 +57,32 @@ public sealed class ExecutionCliTests : IDisposable
     }
 
     [Fact]
+    public async Task an_extended_retention_holds_off_execution_until_the_new_date_and_cannot_be_shortened()
+    {
+        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob", "carol");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments, "--min-retention", "1d"])).ExitCode);
+        Directory.CreateDirectory(_temp.Sub("night1"));
+        await File.WriteAllTextAsync(Path.Combine(_temp.Sub("night1"), "f.txt"), "keep me");
+        Assert.Equal(0, (await Run("push", _temp.Sub("night1"), "--set", "night-1", "--source", "web")).ExitCode);
+
+        var extend = await Run(["retention", "extend", "night-1", "--until", "2027-01-31", .. keys.As("carol")]);
+        var shorten = await Run(["retention", "extend", "night-1", "--until", "2026-12-31", .. keys.As("alice")]);
+        Assert.Equal(0, (await Run(["deletion", "request", "--set", "night-1", "--reason", "test", "--id", "del-1", .. keys.As("alice")])).ExitCode);
+        Assert.Equal(0, (await Run(["deletion", "approve", "del-1", .. keys.As("bob")])).ExitCode);
+        _clock.Advance(TimeSpan.FromDays(10));
+        var blocked = await Run("deletion", "execute", "del-1");
+        _clock.SetUtcNow(new DateTimeOffset(2027, 1, 31, 0, 0, 1, TimeSpan.Zero));
+        var executed = await Run("deletion", "execute", "del-1");
+
+        Assert.True(extend.ExitCode == 0, extend.Error);
+        Assert.Equal(11, shorten.ExitCode);
+        Assert.Contains("never shortened", shorten.Error);
+        Assert.Equal(11, blocked.ExitCode);
+        Assert.Contains("retained until 2027-01-31", blocked.Error);
+        Assert.True(executed.ExitCode == 0, executed.Error);
+    }
+
+    [Fact]
     public async Task a_request_naming_a_set_that_does_not_exist_is_refused_before_anything_is_signed()
     {
         var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");

@@ -9,6 +9,8 @@ public enum SignedAction
     Request,
     Approve,
     Veto,
+    /// <summary>One approver lengthens a set's retention (the subject is the set id, the target "SET@UNIXSECONDS").</summary>
+    ExtendRetention,
 }
 
 /// <summary>
@@ -21,7 +23,10 @@ public static class SigningPayload
     public const string Domain = "vault-governance/v1";
 
     public static byte[] For(string vaultId, SignedAction action, string requestId, string targetsDigestHex) =>
-        Encoding.UTF8.GetBytes($"{Domain}\n{vaultId}\n{action.ToString().ToLowerInvariant()}\n{requestId}\n{targetsDigestHex}\n");
+        Encoding.UTF8.GetBytes($"{Domain}\n{vaultId}\n{Name(action)}\n{requestId}\n{targetsDigestHex}\n");
+
+    /// <summary>The action as it is written in the signed text: request, approve, veto, extend-retention.</summary>
+    public static string Name(SignedAction action) => action == SignedAction.ExtendRetention ? "extend-retention" : action.ToString().ToLowerInvariant();
 
     /// <summary>SHA-256 over the distinct target ids, sorted ordinally, each followed by a newline; lower-case hex.</summary>
     public static string TargetsDigest(IEnumerable<string> targets)

@@ -19,10 +19,14 @@ public sealed record BackupSetState
     public SetSealed? Sealed { get; init; }
     public string? DeletedBy { get; init; }
 
+    /// <summary>The seal's retain-until, or a later one an approver set; never earlier.</summary>
+    public DateTimeOffset RetainUntil { get; init; }
+
     public BackupSetState Apply(object e) => e switch
     {
         SetOpened o => this with { Status = SetStatus.Open, Opened = o },
-        SetSealed s => this with { Status = SetStatus.Sealed, Sealed = s },
+        SetSealed s => this with { Status = SetStatus.Sealed, Sealed = s, RetainUntil = s.RetainUntil },
+        RetentionExtended r when r.RetainUntil > RetainUntil => this with { RetainUntil = r.RetainUntil },
         Governance.DeletionExecuted d => this with { Status = SetStatus.Deleted, DeletedBy = d.RequestId },
         _ => this,
     };

@@ -18,6 +18,15 @@ public sealed record SetSealed(string SetId, string ManifestHash, long ManifestL
     public const string EventType = "SetSealed.v1";
 }
 
+/// <summary>One approver lengthened a sealed set's retention; retention is never shortened.</summary>
+public sealed record RetentionExtended(string SetId, DateTimeOffset RetainUntil, string ExtendedBy, string Signature, DateTimeOffset At)
+{
+    public const string EventType = "RetentionExtended.v1";
+
+    /// <summary>What the approver signs as the target: the set and the new date, so a signature cannot extend to another date.</summary>
+    public static string Target(string setId, DateTimeOffset retainUntil) => $"{setId}@{retainUntil.ToUnixTimeSeconds()}";
+}
+
 public static class SetStreams
 {
     public const string Prefix = "set-";

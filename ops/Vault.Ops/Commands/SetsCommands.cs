@@ -36,7 +36,7 @@ public static class SetsCommands
             foreach (var s in sets)
             {
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{s.Opened!.SetId,-32} {s.Opened.Source,-16} {(s.Status switch { SetStatus.Sealed => "sealed", SetStatus.Deleted => "deleted", _ => "INCOMPLETE" }),-11} {s.Sealed?.FileCount,8} {s.Sealed?.TotalBytes / 1e6,10:N1}  {s.Sealed?.At.UtcDateTime,-16:yyyy-MM-dd HH:mm}  {s.Sealed?.RetainUntil.UtcDateTime:yyyy-MM-dd}"));
+                    $"{s.Opened!.SetId,-32} {s.Opened.Source,-16} {(s.Status switch { SetStatus.Sealed => "sealed", SetStatus.Deleted => "deleted", _ => "INCOMPLETE" }),-11} {s.Sealed?.FileCount,8} {s.Sealed?.TotalBytes / 1e6,10:N1}  {s.Sealed?.At.UtcDateTime,-16:yyyy-MM-dd HH:mm}  {(s.Sealed is null ? "" : s.RetainUntil.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))}"));
             }
 
             if (sets.Count == 0)
@@ -69,7 +69,7 @@ public static class SetsCommands
             if (state.Sealed is { } sealedSet)
             {
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"contents  {sealedSet.FileCount:N0} files, {sealedSet.TotalBytes / 1e6:N1} MB, manifest {sealedSet.ManifestHash[..16]}"));
-                context.Output.WriteLine($"sealed    {sealedSet.At:u}; retained until {sealedSet.RetainUntil:u}");
+                context.Output.WriteLine($"sealed    {sealedSet.At:u}; retained until {state.RetainUntil:u}");
                 foreach (var e in manifest!.Entries.Take(50))
                     context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {e.Type,-7} {Convert.ToString(e.Mode, 8),6} {e.Size,12:N0}  {e.Path}{(e.Target is null ? "" : " -> " + e.Target)}"));
                 if (manifest.Entries.Count > 50)
@@ -88,5 +88,5 @@ public static class SetsCommands
 
     private static SetSummary Summary(BackupSetState s) => new(
         s.Opened!.SetId, s.Opened.Source, s.Opened.Kind, s.Status switch { SetStatus.Sealed => "sealed", SetStatus.Deleted => "deleted", _ => "incomplete" },
-        s.Sealed?.FileCount, s.Sealed?.TotalBytes, s.Opened.At, s.Sealed?.At, s.Sealed?.RetainUntil);
+        s.Sealed?.FileCount, s.Sealed?.TotalBytes, s.Opened.At, s.Sealed?.At, s.Sealed is null ? null : s.RetainUntil);
 }

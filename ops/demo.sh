@@ -10,7 +10,7 @@ work="${1:-$(mktemp -d)}"
 mkdir -p "$work"
 dotnet build "$root/ops/Vault.Ops" -c Release -v quiet -nologo >/dev/null
 vault() { dotnet "$root/ops/Vault.Ops/bin/Release/net10.0/vault.dll" "$@"; }
-export VAULT_DIR="$work/vault" VAULT_KEY_PASSWORD="demo-only-password"
+export VAULT_DIR="$work/vault" VAULT_KEY_PASSWORD="demo-only-password" XDG_CACHE_HOME="$work/cache"
 
 echo "== three approvers make their keys (each on their own machine, in real life)"
 approvers=()

@@ -3,7 +3,15 @@ using Vault.Services;
 
 namespace Ingest.Service.Tests;
 
+/// <summary>Restarting the broker disturbs every test using it, so this class runs alone, after the others.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BrokerRestartCollection
+{
+    public const string Name = "broker restart";
+}
+
 /// <summary>RabbitMQ restarts in the middle of a push: the push completes, or fails with a clear error and the same push run again completes.</summary>
+[Collection(BrokerRestartCollection.Name)]
 public sealed class BrokerRestartTests
 {
     [Fact]
@@ -26,6 +34,7 @@ public sealed class BrokerRestartTests
             await TestBroker.RabbitMqCtlAsync("stop_app");
             await Task.Delay(1000);
             await TestBroker.RabbitMqCtlAsync("start_app");
+            await TestBroker.RabbitMqCtlAsync("await_startup");
             try
             {
                 await push.WaitAsync(TimeSpan.FromMinutes(3));

@@ -32,7 +32,6 @@ public sealed class BrokerRestartTests
                 await Task.Delay(20);
 
             await TestBroker.RabbitMqCtlAsync("stop_app");
-            await Task.Delay(1000);
             await TestBroker.RabbitMqCtlAsync("start_app");
             await TestBroker.RabbitMqCtlAsync("await_startup");
             try

@@ -36,6 +36,34 @@ public sealed class BackupSets(IEventLog log)
         return extended!;
     }
 
+    /// <summary>Places a legal hold when the approver's signature holds; appended to the set's stream.</summary>
+    public async Task<LegalHoldPlaced> PlaceHoldAsync(PlaceHold command, TimeProvider clock, CancellationToken cancellationToken = default)
+    {
+        var (vaultId, rules) = await GovernanceReader.ReadAsync(log, cancellationToken);
+        var (state, version) = await LoadAsync(command.SetId, cancellationToken);
+        var (placed, refusal) = HoldDecider.Place(state, command, new GovernanceContext(vaultId, rules, clock.GetUtcNow()));
+        if (refusal is not null)
+            throw new GovernanceRefusedException(refusal, recorded: false);
+        await log.AppendAsync(SetStreams.Of(command.SetId), ExpectedVersion.Exactly(version), [EventCodec.Encode(placed!, command.PlacedBy.Value)], cancellationToken);
+        return placed!;
+    }
+
+    /// <summary>Has the request already released its hold on this set (an execution cut short before it was marked)?</summary>
+    public async Task<bool> HoldReleasedByAsync(string setId, string requestId, CancellationToken cancellationToken = default)
+    {
+        await foreach (var record in log.ReadStreamAsync(SetStreams.Of(setId), 0, cancellationToken))
+        {
+            if (record.EventType == LegalHoldReleased.EventType && EventCodec.Decode(record) is LegalHoldReleased released && released.RequestId == requestId)
+                return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>What protects each sealed set from deletion: its retain-until and the holds in force.</summary>
+    public static Dictionary<string, SetProtection> Protections(IEnumerable<BackupSetState> sets) =>
+        sets.Where(s => s.Status == SetStatus.Sealed).ToDictionary(s => s.Sealed!.SetId, s => new SetProtection(s.RetainUntil, [.. s.Holds.Keys]), StringComparer.Ordinal);
+
     /// <summary>The segment recorded for one sequence of a set, if any.</summary>
     public async Task<SegmentStored?> SegmentAsync(string setId, long sequence, CancellationToken cancellationToken = default)
     {
@@ -50,14 +78,16 @@ public sealed class BackupSets(IEventLog log)
         var sets = new Dictionary<string, BackupSetState>(StringComparer.Ordinal);
         await foreach (var record in log.ReadAllAsync(1, cancellationToken))
         {
-            if (record.EventType is not (SetOpened.EventType or SetSealed.EventType or RetentionExtended.EventType or DeletionExecuted.EventType) || EventCodec.Decode(record) is not { } e)
+            if (record.EventType is not (SetOpened.EventType or SetSealed.EventType or RetentionExtended.EventType or LegalHoldPlaced.EventType or LegalHoldReleased.EventType or DeletionExecuted.EventType) || EventCodec.Decode(record) is not { } e)
                 continue;
             var ids = e switch
             {
                 SetOpened o => [o.SetId],
                 SetSealed s => [s.SetId],
                 RetentionExtended r => [r.SetId],
-                DeletionExecuted d => d.Targets,
+                LegalHoldPlaced h => [h.SetId],
+                LegalHoldReleased h => [h.SetId],
+                DeletionExecuted { } d => d.Targets.Where(t => !t.Contains(':', StringComparison.Ordinal)),
                 _ => [],
             };
             foreach (var id in ids)

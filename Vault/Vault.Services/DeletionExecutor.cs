@@ -1,6 +1,8 @@
 using Vault.Core.Governance;
+using Vault.Core.Log;
 using Vault.Core.Segments;
 using Vault.Core.Sets;
+using Vault.Core.Vaults;
 using Vault.Storage;
 
 namespace Vault.Services;
@@ -8,9 +10,11 @@ namespace Vault.Services;
 public sealed record ExecutionResult(DeletionRequestView View, IReadOnlyList<string> SegmentsRemoved, bool Completed);
 
 /// <summary>
-/// Executes an executable deletion request: the decision (naming exactly the segments no remaining set references)
-/// is appended first, then those bytes are removed. Running it again on an executed request finishes a removal that
-/// a crash cut short, and appends nothing.
+/// Carries out an executable request. A deletion: the decision (naming exactly the segments no remaining set
+/// references) is appended first, then those bytes are removed; running it again finishes a removal a crash cut short.
+/// A governance change or a hold release: the effect (GovernanceChanged on stream "vault", LegalHoldReleased on the
+/// set's stream) is appended first, under the version it was decided on, then the request is marked executed; a run
+/// that finds the effect already there only adds the mark.
 /// </summary>
 public sealed class DeletionExecutor(IEventLog log, ISegmentStore store, TimeProvider clock)
 {
@@ -22,8 +26,33 @@ public sealed class DeletionExecutor(IEventLog log, ISegmentStore store, TimePro
             return new ExecutionResult(view, await RemoveAsync(done.SegmentsRemoved, ct), Completed: true);
 
         var sets = await new BackupSets(log).ListAsync(ct);
+        var protections = BackupSets.Protections(sets);
+        switch (view.State.Kind)
+        {
+            case RequestKind.ChangeGovernance:
+                if ((await GovernanceReader.ReadStateAsync(log, null, ct)).Changes.Any(c => c.Change.RequestId == requestId))
+                    return new ExecutionResult(await service.MarkExecutedAsync(view.State, actor, ct), [], Completed: true);
+                view = await service.DecideAsync(requestId, actor, (state, context) => DeletionDecider.Execute(state, protections, [], actor, context), ct,
+                    (state, context, token) => log.AppendAsync(VaultStreams.Vault, ExpectedVersion.Exactly(context.RulesVersion),
+                        [EventCodec.Encode(new GovernanceChanged(state.RequestId, state.Governance!, state.Loosening, context.Now), actor)], token));
+                return new ExecutionResult(view, [], Completed: false);
+
+            case RequestKind.ReleaseHold:
+                RequestTargets.TryParseHold(view.State.Targets[0], out var setId, out var holdId);
+                var setStream = new BackupSets(log);
+                if (await setStream.HoldReleasedByAsync(setId, requestId, ct))
+                    return new ExecutionResult(await service.MarkExecutedAsync(view.State, actor, ct), [], Completed: true);
+                view = await service.DecideAsync(requestId, actor, (state, context) => DeletionDecider.Execute(state, protections, [], actor, context), ct,
+                    async (state, context, token) =>
+                    {
+                        var (_, version) = await setStream.LoadAsync(setId, token);
+                        await log.AppendAsync(SetStreams.Of(setId), ExpectedVersion.Exactly(version),
+                            [EventCodec.Encode(new LegalHoldReleased(setId, holdId, state.RequestId, context.Now), actor)], token);
+                    });
+                return new ExecutionResult(view, [], Completed: false);
+        }
+
         var sealedSets = sets.Where(s => s.Status == SetStatus.Sealed).ToDictionary(s => s.Sealed!.SetId, StringComparer.Ordinal);
-        var protections = sealedSets.ToDictionary(p => p.Key, p => new SetProtection(p.Value.RetainUntil, []), StringComparer.Ordinal);
         var targets = view.State.Targets.ToHashSet(StringComparer.Ordinal);
         var doomed = new HashSet<string>(StringComparer.Ordinal);
         var kept = new HashSet<string>(StringComparer.Ordinal);

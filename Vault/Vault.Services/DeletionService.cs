@@ -65,16 +65,24 @@ public sealed partial class DeletionService(IEventLog log, TimeProvider clock)
     public Task<DeletionRequestView> VetoAsync(VetoDeletion command, CancellationToken cancellationToken = default) =>
         DecideAsync(command.RequestId, command.VetoedBy.Value, (state, context) => DeletionDecider.Veto(state, command, context), cancellationToken);
 
-    /// <summary>Reads the request and the rules in force, decides, appends the decision (refusals too) under the version read.</summary>
-    public async Task<DeletionRequestView> DecideAsync(string requestId, string actor, Func<DeletionRequestState, GovernanceContext, Decision> decide, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the request and the rules in force, decides, appends the decision (refusals too) under the version read.
+    /// When the decision is accepted, <paramref name="beforeAppend"/> runs first: it applies an effect that must land
+    /// before the request is marked done (a governance change, a hold release); a version conflict there decides again.
+    /// </summary>
+    public async Task<DeletionRequestView> DecideAsync(string requestId, string actor, Func<DeletionRequestState, GovernanceContext, Decision> decide, CancellationToken cancellationToken,
+        Func<DeletionRequestState, GovernanceContext, CancellationToken, Task>? beforeAppend = null)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var (vaultId, rules) = await GovernanceReader.ReadAsync(log, cancellationToken);
+            var governance = await GovernanceReader.ReadStateAsync(log, null, cancellationToken);
             var view = await LoadAsync(requestId, cancellationToken);
-            var decision = decide(view.State, new GovernanceContext(vaultId, rules, clock.GetUtcNow()));
+            var context = new GovernanceContext(governance.VaultId, governance.Rules, clock.GetUtcNow(), governance.Version);
+            var decision = decide(view.State, context);
             try
             {
+                if (decision.Accepted && beforeAppend is not null)
+                    await beforeAppend(view.State, context, cancellationToken);
                 if (decision.Events.Count > 0)
                 {
                     await log.AppendAsync(StreamOf(requestId), view.Version < 0 ? ExpectedVersion.NoStream : ExpectedVersion.Exactly(view.Version),
@@ -83,13 +91,21 @@ public sealed partial class DeletionService(IEventLog log, TimeProvider clock)
             }
             catch (WrongExpectedVersionException) when (attempt < 5)
             {
-                continue; // someone else decided on this request meanwhile: decide again on what is there now
+                continue; // someone else decided on this request (or changed what the effect depends on) meanwhile: decide again
             }
 
             if (decision.Refusal is { } refusal)
                 throw new GovernanceRefusedException(refusal);
             return await LoadAsync(requestId, cancellationToken);
         }
+    }
+
+    /// <summary>Appends the record that a request's effect, already applied by an earlier run cut short, is done.</summary>
+    public async Task<DeletionRequestView> MarkExecutedAsync(DeletionRequestState state, string actor, CancellationToken cancellationToken)
+    {
+        await log.AppendAsync(StreamOf(state.RequestId), ExpectedVersion.Any,
+            [EventCodec.Encode(new DeletionExecuted(state.RequestId, state.Targets, [], clock.GetUtcNow()), actor)], cancellationToken);
+        return await LoadAsync(state.RequestId, cancellationToken);
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$")]

@@ -24,6 +24,9 @@ public static class EventCodec
         [SegmentStored.EventType] = typeof(SegmentStored),
         [SetSealed.EventType] = typeof(SetSealed),
         [RetentionExtended.EventType] = typeof(RetentionExtended),
+        [LegalHoldPlaced.EventType] = typeof(LegalHoldPlaced),
+        [LegalHoldReleased.EventType] = typeof(LegalHoldReleased),
+        [GovernanceChanged.EventType] = typeof(GovernanceChanged),
     };
 
     private static readonly Dictionary<Type, string> Names = Types.ToDictionary(p => p.Value, p => p.Key);

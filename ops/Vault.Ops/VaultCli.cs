@@ -26,6 +26,8 @@ public static class VaultCli
         ApproverCommands.Create(context),
         DeletionCommands.Create(context),
         RetentionCommands.Create(context),
+        HoldCommands.Create(context),
+        GovernanceCommands.Create(context),
     };
 
     public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)

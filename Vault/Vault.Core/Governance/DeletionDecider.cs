@@ -13,13 +13,50 @@ public static class DeletionDecider
         if (state.Status != DeletionStatus.None)
             return Refuse(command.RequestId, command.RequestedBy.Value, action, RefusalCode.InvalidRequest, $"Request {command.RequestId} already exists; choose a new request id.", context);
         if (command.Targets.Count == 0 || command.Targets.Any(string.IsNullOrWhiteSpace))
-            return Refuse(command.RequestId, command.RequestedBy.Value, action, RefusalCode.InvalidRequest, "A deletion request names at least one backup set, and no blank one.", context);
+            return Refuse(command.RequestId, command.RequestedBy.Value, action, RefusalCode.InvalidRequest, "A request names at least one target, and no blank one.", context);
+        if (Subject(command, context) is { } invalid)
+            return Refuse(command.RequestId, command.RequestedBy.Value, action, invalid.Code, invalid.Reason, context);
         var digest = SigningPayload.TargetsDigest(command.Targets);
         if (CheckSigner(command.RequestId, command.RequestedBy, SignedAction.Request, digest, command.Signature, action, context) is { } refused)
             return refused;
 
         var targets = command.Targets.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        return Accept(new DeletionRequested(command.RequestId, targets, digest, command.Reason, command.RequestedBy.Value, Convert.ToHexStringLower(command.Signature), context.Now));
+        IReadOnlyList<string>? loosening = command.Kind == RequestKind.ChangeGovernance ? GovernanceChange.Loosening(context.Rules, command.Governance!.ToRules()) : null;
+        return Accept(new DeletionRequested(command.RequestId, targets, digest, command.Reason, command.RequestedBy.Value, Convert.ToHexStringLower(command.Signature), context.Now,
+            command.Kind, command.Governance, command.RulesVersion, loosening));
+    }
+
+    /// <summary>Is the request's subject well formed for its kind? A refusal when not.</summary>
+    private static Refusal? Subject(RequestDeletion command, GovernanceContext context)
+    {
+        switch (command.Kind)
+        {
+            case RequestKind.Delete when command.Targets.Any(t => t.Contains(':', StringComparison.Ordinal)):
+                return new Refusal(RefusalCode.InvalidRequest, "A deletion request names backup sets only.");
+            case RequestKind.ChangeGovernance:
+                if (command.Governance is not { } proposal || command.RulesVersion is not { } version)
+                    return new Refusal(RefusalCode.InvalidRequest, "A governance change carries the proposed rules and the version of the rules it replaces.");
+                if (version != context.RulesVersion)
+                    return new Refusal(RefusalCode.StaleProposal, $"The proposal replaces the rules at version {version}, but the rules in force are at version {context.RulesVersion}; read them again and propose again.");
+                try
+                {
+                    proposal.ToRules();
+                }
+                catch (Exception ex) when (ex is ArgumentException or FormatException)
+                {
+                    return new Refusal(RefusalCode.InvalidRequest, $"The proposed rules are not valid: {ex.Message}");
+                }
+
+                if (proposal.Digest() == GovernanceDocument.From(context.Rules).Digest())
+                    return new Refusal(RefusalCode.InvalidRequest, "The proposed rules are the rules in force; there is nothing to change.");
+                if (command.Targets.Count != 1 || command.Targets[0] != RequestTargets.Governance(proposal, version))
+                    return new Refusal(RefusalCode.InvalidRequest, "A governance change has exactly one target, naming the rules version and the proposal's digest.");
+                return null;
+            case RequestKind.ReleaseHold when command.Targets.Count != 1 || !RequestTargets.TryParseHold(command.Targets[0], out _, out _):
+                return new Refusal(RefusalCode.InvalidRequest, "A hold release has exactly one target, 'hold:SET/HOLD'.");
+            default:
+                return null;
+        }
     }
 
     public static Decision Approve(DeletionRequestState state, ApproveDeletion command, GovernanceContext context)
@@ -34,7 +71,7 @@ public static class DeletionDecider
         var approved = new DeletionApproved(command.RequestId, command.ApprovedBy.Value, Convert.ToHexStringLower(command.Signature), context.Now);
         var approvers = state.Approvals.Keys.Append(command.ApprovedBy.Value).Order(StringComparer.Ordinal).ToArray();
         if (state.Status == DeletionStatus.Pending && approvers.Length >= context.Rules.Quorum)
-            return new Decision([approved, new DeletionQuorumReached(command.RequestId, approvers, context.Now + context.Rules.CoolingOff, context.Now)], null);
+            return new Decision([approved, new DeletionQuorumReached(command.RequestId, approvers, context.Now + Delay(state, context.Rules), context.Now)], null);
         return Accept(approved);
     }
 
@@ -77,6 +114,20 @@ public static class DeletionDecider
         if (context.Now < state.ExecutableAfter)
             return Refuse(id, actor, action, RefusalCode.CoolingOff,
                 $"Request {id} is cooling off until {state.ExecutableAfter:u} ({(state.ExecutableAfter!.Value - context.Now).TotalHours:F1} h left); any approver can still veto.", context);
+        switch (state.Kind)
+        {
+            case RequestKind.ChangeGovernance when state.RulesVersion != context.RulesVersion:
+                return Refuse(id, actor, action, RefusalCode.StaleProposal,
+                    $"The rules changed after request {id} was made (version {state.RulesVersion}, now {context.RulesVersion}); it cannot apply. Propose again.", context);
+            case RequestKind.ChangeGovernance:
+                return Accept(new DeletionExecuted(id, state.Targets, [], context.Now));
+            case RequestKind.ReleaseHold:
+                RequestTargets.TryParseHold(state.Targets[0], out var setId, out var holdId);
+                if (!protections.TryGetValue(setId, out var held) || !held.ActiveHolds.Contains(holdId, StringComparer.Ordinal))
+                    return Refuse(id, actor, action, RefusalCode.InvalidRequest, $"Set {setId} has no hold {holdId} in force; there is nothing to release.", context);
+                return Accept(new DeletionExecuted(id, state.Targets, [], context.Now));
+        }
+
         foreach (var target in state.Targets)
         {
             if (!protections.TryGetValue(target, out var protection))
@@ -90,13 +141,16 @@ public static class DeletionDecider
         return Accept(new DeletionExecuted(id, state.Targets, segmentsToRemove, context.Now));
     }
 
+    /// <summary>The cooling-off delay after quorum: D, or twice D for a governance change that loosens protection.</summary>
+    public static TimeSpan Delay(DeletionRequestState state, GovernanceRules rules) => state.Loosening.Count > 0 ? rules.CoolingOff * 2 : rules.CoolingOff;
+
     public static bool IsExpired(DeletionRequestState state, GovernanceContext context) =>
         state.Status == DeletionStatus.Pending && context.Now >= state.RequestedAt + context.Rules.RequestExpiry;
 
     /// <summary>May this signer act on this request now? The request must be open, the signer registered, the signature theirs.</summary>
     private static Decision? Admit(DeletionRequestState state, string requestId, ApproverId signer, SignedAction signed, byte[] signature, GovernanceContext context)
     {
-        var action = signed.ToString().ToLowerInvariant();
+        var action = SigningPayload.Name(signed);
         return Unavailable(state, requestId, signer.Value, action, context)
             ?? CheckSigner(requestId, signer, signed, state.TargetsDigest, signature, action, context);
     }
@@ -118,7 +172,7 @@ public static class DeletionDecider
             return Refuse(requestId, signer.Value, action, RefusalCode.UnknownApprover, $"{signer} is not a registered approver of this vault.", context);
         if (!Ed25519.Verify(approver.PublicKey, SigningPayload.For(context.VaultId, signed, requestId, digest), signature))
             return Refuse(requestId, signer.Value, action, RefusalCode.BadSignature,
-                $"The signature is not {signer}'s over this vault, request {requestId}, the action '{signed.ToString().ToLowerInvariant()}' and these exact targets.", context);
+                $"The signature is not {signer}'s over this vault, request {requestId}, the action '{SigningPayload.Name(signed)}' and these exact targets.", context);
         return null;
     }
 

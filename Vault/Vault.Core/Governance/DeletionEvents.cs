@@ -7,7 +7,15 @@ public interface IDeletionEvent
     DateTimeOffset At { get; }
 }
 
-public sealed record DeletionRequested(string RequestId, IReadOnlyList<string> Targets, string TargetsDigest, string Reason, string RequestedBy, string Signature, DateTimeOffset At) : IDeletionEvent
+/// <summary>
+/// A protected request was made and signed by its first approver. <see cref="Kind"/> says what it would do: delete
+/// sets, change the governance rules (<see cref="Governance"/>, based on the rules at <see cref="RulesVersion"/>), or
+/// release a legal hold. <see cref="Loosening"/> lists why a governance change loosens protection (it then waits
+/// twice the cooling-off delay); empty for everything else.
+/// </summary>
+public sealed record DeletionRequested(
+    string RequestId, IReadOnlyList<string> Targets, string TargetsDigest, string Reason, string RequestedBy, string Signature, DateTimeOffset At,
+    RequestKind Kind = RequestKind.Delete, GovernanceDocument? Governance = null, long? RulesVersion = null, IReadOnlyList<string>? Loosening = null) : IDeletionEvent
 {
     public const string EventType = "DeletionRequested.v1";
 }
@@ -35,7 +43,10 @@ public sealed record DeletionExpired(string RequestId, DateTimeOffset At) : IDel
     public const string EventType = "DeletionExpired.v1";
 }
 
-/// <summary>The decision to delete, appended before any byte is removed; names exactly the segments to remove.</summary>
+/// <summary>
+/// The request was carried out. For a deletion: appended before any byte is removed, naming exactly the segments to
+/// remove. For a governance change or a hold release: appended after the effect (GovernanceChanged, LegalHoldReleased).
+/// </summary>
 public sealed record DeletionExecuted(string RequestId, IReadOnlyList<string> Targets, IReadOnlyList<string> SegmentsRemoved, DateTimeOffset At) : IDeletionEvent
 {
     public const string EventType = "DeletionExecuted.v1";

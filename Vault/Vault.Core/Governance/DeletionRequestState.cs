@@ -26,6 +26,12 @@ public sealed record DeletionRequestState
     /// <summary>Approver id → signature (hex), the requester's first.</summary>
     public ImmutableDictionary<string, string> Approvals { get; init; } = ImmutableDictionary<string, string>.Empty;
     public DateTimeOffset? ExecutableAfter { get; init; }
+    public RequestKind Kind { get; init; }
+    /// <summary>For a governance change: the proposed rules and the version of stream "vault" they replace.</summary>
+    public GovernanceDocument? Governance { get; init; }
+    public long? RulesVersion { get; init; }
+    /// <summary>Why a governance change loosens protection (it then waits twice the cooling-off delay); empty otherwise.</summary>
+    public IReadOnlyList<string> Loosening { get; init; } = [];
 
     public static DeletionRequestState Fold(IEnumerable<IDeletionEvent> events) => events.Aggregate(Empty, (s, e) => s.Apply(e));
 
@@ -35,6 +41,7 @@ public sealed record DeletionRequestState
         {
             RequestId = r.RequestId, Status = DeletionStatus.Pending, Targets = r.Targets, TargetsDigest = r.TargetsDigest,
             RequestedBy = r.RequestedBy, RequestedAt = r.At, Approvals = Approvals.SetItem(r.RequestedBy, r.Signature),
+            Kind = r.Kind, Governance = r.Governance, RulesVersion = r.RulesVersion, Loosening = r.Loosening ?? [],
         },
         DeletionApproved a => this with { Approvals = Approvals.SetItem(a.ApprovedBy, a.Signature) },
         DeletionQuorumReached q => this with { Status = DeletionStatus.QuorumReached, ExecutableAfter = q.ExecutableAfter },

@@ -14,6 +14,8 @@ public enum RefusalCode
     RetentionLocked,
     LegalHold,
     AlreadyExecuted,
+    /// <summary>A governance change was proposed against rules that have changed since; propose it again.</summary>
+    StaleProposal,
 }
 
 /// <summary>Why the vault said no, as a code for scripts and a sentence for people.</summary>

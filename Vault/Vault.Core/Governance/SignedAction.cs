@@ -11,6 +11,8 @@ public enum SignedAction
     Veto,
     /// <summary>One approver lengthens a set's retention (the subject is the set id, the target "SET@UNIXSECONDS").</summary>
     ExtendRetention,
+    /// <summary>One approver places a legal hold on a set (the subject is the set id, the target "hold:SET/HOLD").</summary>
+    PlaceHold,
 }
 
 /// <summary>
@@ -25,8 +27,13 @@ public static class SigningPayload
     public static byte[] For(string vaultId, SignedAction action, string requestId, string targetsDigestHex) =>
         Encoding.UTF8.GetBytes($"{Domain}\n{vaultId}\n{Name(action)}\n{requestId}\n{targetsDigestHex}\n");
 
-    /// <summary>The action as it is written in the signed text: request, approve, veto, extend-retention.</summary>
-    public static string Name(SignedAction action) => action == SignedAction.ExtendRetention ? "extend-retention" : action.ToString().ToLowerInvariant();
+    /// <summary>The action as it is written in the signed text: request, approve, veto, extend-retention, place-hold.</summary>
+    public static string Name(SignedAction action) => action switch
+    {
+        SignedAction.ExtendRetention => "extend-retention",
+        SignedAction.PlaceHold => "place-hold",
+        _ => action.ToString().ToLowerInvariant(),
+    };
 
     /// <summary>SHA-256 over the distinct target ids, sorted ordinally, each followed by a newline; lower-case hex.</summary>
     public static string TargetsDigest(IEnumerable<string> targets)

@@ -22,11 +22,17 @@ public sealed record BackupSetState
     /// <summary>The seal's retain-until, or a later one an approver set; never earlier.</summary>
     public DateTimeOffset RetainUntil { get; init; }
 
+    /// <summary>Legal holds in force: hold id → the placement. Only a quorum releases one.</summary>
+    public System.Collections.Immutable.ImmutableSortedDictionary<string, LegalHoldPlaced> Holds { get; init; } =
+        System.Collections.Immutable.ImmutableSortedDictionary.Create<string, LegalHoldPlaced>(StringComparer.Ordinal);
+
     public BackupSetState Apply(object e) => e switch
     {
         SetOpened o => this with { Status = SetStatus.Open, Opened = o },
         SetSealed s => this with { Status = SetStatus.Sealed, Sealed = s, RetainUntil = s.RetainUntil },
         RetentionExtended r when r.RetainUntil > RetainUntil => this with { RetainUntil = r.RetainUntil },
+        LegalHoldPlaced h => this with { Holds = Holds.SetItem(h.HoldId, h) },
+        LegalHoldReleased r => this with { Holds = Holds.Remove(r.HoldId) },
         Governance.DeletionExecuted d => this with { Status = SetStatus.Deleted, DeletedBy = d.RequestId },
         _ => this,
     };

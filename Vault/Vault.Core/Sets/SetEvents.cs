@@ -35,3 +35,15 @@ public static class SetStreams
 
     public static string OfSegment(string setId, long sequence) => $"{Prefix}{setId}/{sequence}";
 }
+
+/// <summary>One approver placed a legal hold on a set: no deletion of it can execute until a quorum releases the hold.</summary>
+public sealed record LegalHoldPlaced(string SetId, string HoldId, string Reason, string PlacedBy, string Signature, DateTimeOffset At)
+{
+    public const string EventType = "LegalHoldPlaced.v1";
+}
+
+/// <summary>A quorum-approved request (<see cref="RequestId"/>) released the hold.</summary>
+public sealed record LegalHoldReleased(string SetId, string HoldId, string RequestId, DateTimeOffset At)
+{
+    public const string EventType = "LegalHoldReleased.v1";
+}

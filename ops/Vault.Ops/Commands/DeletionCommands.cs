@@ -72,13 +72,19 @@ public static class DeletionCommands
         var show = new Command("show", "One deletion request in full: sets, reason, approvals, refused attempts, and what happens next.") { Id };
         show.SetAction((parse, ct) => ShowAsync(parse, context, ct));
 
-        return new Command("deletion", "Deletion requests: nothing is deleted unless a quorum of approvers signed, the cooling-off delay passed, nobody vetoed, and no hold or retention applies.")
+        return new Command("deletion", """
+            Protected requests: nothing is deleted unless a quorum of approvers signed, the cooling-off delay passed,
+            nobody vetoed, and no hold or retention applies. Governance changes ('vault governance propose') and hold
+            releases ('vault hold release') are requests too: approve, veto, list, show and execute them here.
+            'vault request' is another name for this command.
+            """)
         {
-            request, approve, veto, execute, list, show,
+            Aliases = { "request" },
+            Subcommands = { request, approve, veto, execute, list, show },
         };
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, CliContext context, CancellationToken ct,
+    internal static async Task<int> RunAsync(ParseResult parse, CliContext context, CancellationToken ct,
         Func<DeletionService, string, (ApproverId Approver, byte[] PrivateKey), Task<DeletionRequestView>> act)
     {
         var key = KeyFiles.Open(parse, context);
@@ -128,15 +134,15 @@ public static class DeletionCommands
                 return ExitCodes.Ok;
             }
 
-            context.Output.WriteLine($"{"REQUEST",-24} {"STATE",-15} {"APPROVALS",-9}  {"NEXT",-40} SETS");
+            context.Output.WriteLine($"{"REQUEST",-24} {"KIND",-12} {"STATE",-15} {"APPROVALS",-9}  {"NEXT",-40} TARGETS");
             foreach (var v in views)
             {
                 var s = Summary(v, rules, context.Clock.GetUtcNow());
-                context.Output.WriteLine($"{s.Request,-24} {s.State,-15} {s.Approvals + "/" + rules.Quorum,-9}  {s.Next,-40} {string.Join(",", s.Sets)}");
+                context.Output.WriteLine($"{s.Request,-24} {s.Kind,-12} {s.State,-15} {s.Approvals + "/" + rules.Quorum,-9}  {s.Next,-40} {string.Join(",", s.Sets)}");
             }
 
             if (views.Count == 0)
-                context.Output.WriteLine("(no deletion requests)");
+                context.Output.WriteLine("(no requests)");
             return ExitCodes.Ok;
         }
     }
@@ -164,14 +170,26 @@ public static class DeletionCommands
             return;
         }
 
-        context.Output.WriteLine($"request   {summary.Request}: {summary.State}, {summary.Approvals} of {rules.Quorum} approvals ({string.Join(", ", view.State.Approvals.Keys.Order(StringComparer.Ordinal))})");
-        context.Output.WriteLine($"sets      {string.Join(", ", summary.Sets)}");
+        context.Output.WriteLine($"request   {summary.Request} ({summary.Kind}): {summary.State}, {summary.Approvals} of {rules.Quorum} approvals ({string.Join(", ", view.State.Approvals.Keys.Order(StringComparer.Ordinal))})");
+        if (view.State.Kind == RequestKind.Delete)
+            context.Output.WriteLine($"sets      {string.Join(", ", summary.Sets)}");
+        else
+            context.Output.WriteLine($"subject   {string.Join(", ", summary.Sets)}");
+        if (view.State.Governance is { } proposal)
+        {
+            foreach (var change in GovernanceChange.Describe(rules, proposal.ToRules()))
+                context.Output.WriteLine($"change    {change}");
+            context.Output.WriteLine(view.State.Loosening.Count > 0
+                ? $"loosens   {string.Join("; ", view.State.Loosening)}: waits {Durations.Format(DeletionDecider.Delay(view.State, rules))} after quorum (twice the cooling-off)"
+                : $"tightens  only: waits {Durations.Format(DeletionDecider.Delay(view.State, rules))} after quorum");
+        }
+
         context.Output.WriteLine($"next      {summary.Next}");
         foreach (var refused in view.Events.OfType<DeletionAttemptRefused>())
             context.Output.WriteLine($"refused   {refused.At:u} {refused.Actor} {refused.Action}: {refused.Code}");
     }
 
-    private sealed record RequestSummary(string Request, string State, int Approvals, string Next, IReadOnlyList<string> Sets, string RequestedBy, DateTimeOffset RequestedAt, DateTimeOffset? ExecutableAfter);
+    private sealed record RequestSummary(string Request, string Kind, string State, int Approvals, string Next, IReadOnlyList<string> Sets, string RequestedBy, DateTimeOffset RequestedAt, DateTimeOffset? ExecutableAfter);
 
     private static RequestSummary Summary(DeletionRequestView view, GovernanceRules rules, DateTimeOffset now)
     {
@@ -193,7 +211,8 @@ public static class DeletionCommands
             "vetoed" => "denied (vetoed)",
             _ => "-",
         };
-        return new RequestSummary(s.RequestId, state, s.Approvals.Count, next, s.Targets, s.RequestedBy, s.RequestedAt, s.ExecutableAfter);
+        var kind = s.Kind switch { RequestKind.ChangeGovernance => "governance", RequestKind.ReleaseHold => "release-hold", _ => "delete" };
+        return new RequestSummary(s.RequestId, kind, state, s.Approvals.Count, next, s.Targets, s.RequestedBy, s.RequestedAt, s.ExecutableAfter);
     }
 
     private static string Left(TimeSpan span) => span.TotalHours >= 48

@@ -112,21 +112,25 @@ public static class InitCommand
         }
     }
 
+    /// <summary>NAME=PUBLICKEYHEX as 'vault approver keygen' prints it; a clear error naming the option otherwise.</summary>
+    public static Approver ParseApprover(string text, string option)
+    {
+        var parts = text.Split('=', 2);
+        try
+        {
+            return new Approver(parts[0], parts.Length == 2 ? Convert.FromHexString(parts[1]) : []);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            throw new VaultConfigurationException($"{option} '{text}': {(parts.Length == 2 ? ex.Message : "use NAME=PUBLICKEYHEX, as 'vault approver keygen' prints it.")}");
+        }
+    }
+
     private static GovernanceRules Rules(ParseResult parse)
     {
         var approvers = new List<Approver>();
         foreach (var text in parse.GetValue(Approvers) ?? [])
-        {
-            var parts = text.Split('=', 2);
-            try
-            {
-                approvers.Add(new Approver(parts[0], parts.Length == 2 ? Convert.FromHexString(parts[1]) : []));
-            }
-            catch (Exception ex) when (ex is ArgumentException or FormatException)
-            {
-                throw new VaultConfigurationException($"--approver '{text}': {(parts.Length == 2 ? ex.Message : "use NAME=PUBLICKEYHEX, as 'vault approver keygen' prints it.")}");
-            }
-        }
+            approvers.Add(ParseApprover(text, "--approver"));
 
         try
         {

@@ -70,6 +70,8 @@ public static class SetsCommands
             {
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"contents  {sealedSet.FileCount:N0} files, {sealedSet.TotalBytes / 1e6:N1} MB, manifest {sealedSet.ManifestHash[..16]}"));
                 context.Output.WriteLine($"sealed    {sealedSet.At:u}; retained until {state.RetainUntil:u}");
+                foreach (var hold in state.Holds.Values)
+                    context.Output.WriteLine($"hold      {hold.HoldId} placed by {hold.PlacedBy} at {hold.At:u}: {hold.Reason}");
                 foreach (var e in manifest!.Entries.Take(50))
                     context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {e.Type,-7} {Convert.ToString(e.Mode, 8),6} {e.Size,12:N0}  {e.Path}{(e.Target is null ? "" : " -> " + e.Target)}"));
                 if (manifest.Entries.Count > 50)
@@ -84,9 +86,9 @@ public static class SetsCommands
         }
     }
 
-    private sealed record SetSummary(string SetId, string Source, string Kind, string State, long? Files, long? Bytes, DateTimeOffset OpenedAt, DateTimeOffset? SealedAt, DateTimeOffset? RetainUntil);
+    private sealed record SetSummary(string SetId, string Source, string Kind, string State, long? Files, long? Bytes, DateTimeOffset OpenedAt, DateTimeOffset? SealedAt, DateTimeOffset? RetainUntil, IReadOnlyList<string> Holds);
 
     private static SetSummary Summary(BackupSetState s) => new(
         s.Opened!.SetId, s.Opened.Source, s.Opened.Kind, s.Status switch { SetStatus.Sealed => "sealed", SetStatus.Deleted => "deleted", _ => "incomplete" },
-        s.Sealed?.FileCount, s.Sealed?.TotalBytes, s.Opened.At, s.Sealed?.At, s.Sealed is null ? null : s.RetainUntil);
+        s.Sealed?.FileCount, s.Sealed?.TotalBytes, s.Opened.At, s.Sealed?.At, s.Sealed is null ? null : s.RetainUntil, [.. s.Holds.Keys]);
 }

@@ -25,6 +25,7 @@ public static class VaultCli
         ServeCommand.Create(context),
         ApproverCommands.Create(context),
         DeletionCommands.Create(context),
+        DeletionCommands.CreateRequestGroup(context),
         RetentionCommands.Create(context),
         HoldCommands.Create(context),
         GovernanceCommands.Create(context),

@@ -21,7 +21,7 @@ public sealed class CodeSpacesDrillTests : IDisposable
     public async Task one_stolen_key_and_the_database_cannot_destroy_any_backup()
     {
         var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob", "carol");
-        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments, "--min-retention", "1d"])).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments, "--quorum", "3", "--min-retention", "1d"])).ExitCode);
         var sets = new[] { "night-1", "night-2" };
         foreach (var (set, i) in sets.Select((s, i) => (s, i)))
         {
@@ -42,8 +42,19 @@ public sealed class CodeSpacesDrillTests : IDisposable
         var fakeApprover = await TestApprovers.CreateAsync(_temp.Sub("attacker-keys"), "bob");
         var impostor = await Run(["deletion", "approve", "del-evil", .. fakeApprover.As("bob")]);
         var rewrite = TryRewriteLog();
+        var mallory = await TestApprovers.CreateAsync(_temp.Sub("mallory-keys"), "mallory");
+        var addOwn = await Run(["governance", "propose", "--add-approver", $"mallory={mallory.PublicKeys["mallory"]}", "--reason", "new colleague", "--id", "gov-add", .. attacker]);
+        var lowerQuorum = await Run(["governance", "propose", "--quorum", "2", "--reason", "speed up", "--id", "gov-quorum", .. attacker]);
+        var shortenRetention = await Run(["governance", "propose", "--min-retention", "1h", "--reason", "save space", "--id", "gov-retention", .. attacker]);
+        var soleApprover = await Run(["governance", "propose", "--remove-approver", "bob", "--remove-approver", "carol", "--reason", "x", .. attacker]);
+        var applyOwn = await Run("request", "execute", "gov-add");
+        var approveOwn = await Run(["request", "approve", "gov-add", .. mallory.As("mallory")]);
+        var shortenSet = await Run(["retention", "extend", "night-1", "--until", "2026-11-24", .. attacker]);
         _clock.Advance(TimeSpan.FromDays(30));
         var late = await Run("deletion", "execute", "del-evil");
+        var lateGovernance = new List<CliRun>();
+        foreach (var id in new[] { "gov-add", "gov-quorum", "gov-retention" })
+            lateGovernance.Add(await Run("request", "execute", id));
 
         Assert.Equal(0, request.ExitCode);
         Assert.Equal(11, selfApprove.ExitCode);
@@ -54,6 +65,18 @@ public sealed class CodeSpacesDrillTests : IDisposable
         Assert.Equal(3, rewrite.Count(e => e is SqliteException));
         Assert.Equal(11, late.ExitCode);
         Assert.Contains("Expired", late.Error);
+        Assert.Equal([0, 0, 0], new[] { addOwn.ExitCode, lowerQuorum.ExitCode, shortenRetention.ExitCode }); // recorded as requests with one signature
+        Assert.Equal(2, soleApprover.ExitCode); // 1 approver for a quorum of 3: not even a valid proposal
+        Assert.Equal(11, applyOwn.ExitCode);
+        Assert.Contains("NoQuorum", applyOwn.Error);
+        Assert.Equal(11, approveOwn.ExitCode);
+        Assert.Contains("UnknownApprover", approveOwn.Error);
+        Assert.Equal(11, shortenSet.ExitCode);
+        Assert.All(lateGovernance, run => Assert.Contains("Expired", run.Error));
+        var governance = JsonDocument.Parse((await Run("governance", "show", "--json")).Output).RootElement;
+        Assert.Equal(0, governance.GetProperty("rulesVersion").GetInt64());
+        Assert.Equal(3, governance.GetProperty("rules").GetProperty("quorum").GetInt32());
+        Assert.Equal(["alice", "bob", "carol"], governance.GetProperty("rules").GetProperty("approvers").EnumerateArray().Select(a => a.GetProperty("id").GetString()));
         foreach (var set in sets)
         {
             Assert.Equal(0, (await Run("restore", set, "--to", _temp.Sub("restored-" + set))).ExitCode);

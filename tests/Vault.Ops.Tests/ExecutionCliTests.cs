@@ -92,6 +92,6 @@ public sealed class ExecutionCliTests : IDisposable
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("not a sealed set", run.Error);
-        Assert.Contains("(no deletion requests)", (await Run("deletion", "list")).Output);
+        Assert.Contains("(no requests)", (await Run("deletion", "list")).Output);
     }
 }

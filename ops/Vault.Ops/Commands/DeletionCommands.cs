@@ -36,9 +36,34 @@ public static class DeletionCommands
             return await service.RequestAsync(new RequestDeletion(id, sets, parse.GetValue(Reason)!, key.Approver, signature), ct);
         }));
 
+        var deletion = new Command("deletion", """
+            Deletion requests: nothing is deleted unless a quorum of approvers signed, the cooling-off delay passed,
+            nobody vetoed, and no hold or retention applies.
+            """)
+        { request };
+        foreach (var command in RequestSubcommands(context))
+            deletion.Subcommands.Add(command);
+        return deletion;
+    }
+
+    /// <summary>'vault request': the same approve, veto, execute, list and show for every kind of protected request.</summary>
+    public static Command CreateRequestGroup(CliContext context)
+    {
+        var group = new Command("request", """
+            Every protected request, whatever it does: deletions ('vault deletion request'), governance changes
+            ('vault governance propose') and hold releases ('vault hold release'). Each needs the quorum's signatures and
+            the cooling-off delay (twice it for a change that loosens protection), and any approver can veto it.
+            """);
+        foreach (var command in RequestSubcommands(context))
+            group.Subcommands.Add(command);
+        return group;
+    }
+
+    private static Command[] RequestSubcommands(CliContext context)
+    {
         var approve = new Command("approve", """
-            Sign a deletion request as one more approver. Read it first with 'vault deletion show REQUEST':
-            your signature covers exactly its sets.
+            Sign a request as one more approver. Read it first with 'show REQUEST': your signature covers exactly
+            its targets (the sets, the proposed rules, or the hold).
             """)
         { Id, KeyFiles.Key, KeyFiles.PasswordFile };
         approve.SetAction((parse, ct) => RunAsync(parse, context, ct, async (service, vaultId, key) =>
@@ -49,7 +74,7 @@ public static class DeletionCommands
             return await service.ApproveAsync(new ApproveDeletion(id, key.Approver, signature), ct);
         }));
 
-        var veto = new Command("veto", "Stop a deletion request for good. Any approver can veto until it is executed; a veto is final.")
+        var veto = new Command("veto", "Stop a request for good. Any approver can veto until it is executed; a veto is final.")
         { Id, Reason, KeyFiles.Key, KeyFiles.PasswordFile };
         veto.SetAction((parse, ct) => RunAsync(parse, context, ct, async (service, vaultId, key) =>
         {
@@ -62,26 +87,18 @@ public static class DeletionCommands
         var execute = new Command("execute", """
             Carry out a request that may execute now: quorum reached, cooling-off passed, not vetoed, and every set past its
             retention with no legal hold. The decision, naming exactly the segments no remaining set uses, is recorded
-            first; then those bytes are removed. Run it again after a crash to finish the removal. Needs no key.
+            first; then those bytes are removed. Run it again after a crash to finish the removal. A governance change
+            or hold release is applied the same way once executable. Needs no key; 'vault serve' does this on a schedule.
             """)
         { Id };
         execute.SetAction((parse, ct) => ExecuteAsync(parse, context, ct));
 
-        var list = new Command("list", "Every deletion request: its state, approvals so far, and the time left until it may execute or expires.");
+        var list = new Command("list", "Every request: its kind, state, approvals so far, and the time left until it may execute or expires.");
         list.SetAction((parse, ct) => ListAsync(parse, context, ct));
-        var show = new Command("show", "One deletion request in full: sets, reason, approvals, refused attempts, and what happens next.") { Id };
+        var show = new Command("show", "One request in full: its targets (or proposed rules), approvals, refused attempts, and what happens next.") { Id };
         show.SetAction((parse, ct) => ShowAsync(parse, context, ct));
 
-        return new Command("deletion", """
-            Protected requests: nothing is deleted unless a quorum of approvers signed, the cooling-off delay passed,
-            nobody vetoed, and no hold or retention applies. Governance changes ('vault governance propose') and hold
-            releases ('vault hold release') are requests too: approve, veto, list, show and execute them here.
-            'vault request' is another name for this command.
-            """)
-        {
-            Aliases = { "request" },
-            Subcommands = { request, approve, veto, execute, list, show },
-        };
+        return [approve, veto, execute, list, show];
     }
 
     internal static async Task<int> RunAsync(ParseResult parse, CliContext context, CancellationToken ct,

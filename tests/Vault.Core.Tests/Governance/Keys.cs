@@ -20,5 +20,7 @@ public sealed class Keys
     public byte[] Sign(string approver, SignedAction action, string requestId, IEnumerable<string> targets, string vaultId = VaultId) =>
         Ed25519.Sign(_private[approver], SigningPayload.For(vaultId, action, requestId, SigningPayload.TargetsDigest(targets)));
 
+    public byte[] PrivateKeyOf(string approver) => _private[approver];
+
     public void Add(string approver) => _private[approver] = Ed25519.CreateKeyPair().PrivateKey;
 }

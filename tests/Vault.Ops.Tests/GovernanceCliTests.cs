@@ -172,3 +172,44 @@ public sealed class GovernanceCliTests : IDisposable
         Assert.Equal(0, (await Run("restore", "night-3", "--to", _temp.Sub("r3"))).ExitCode);
     }
 }
+
+/// <summary>A governance change whose effect landed but whose request was not marked (a crash between the two) is finished by the next run.</summary>
+public sealed class GovernanceCrashTests : IDisposable
+{
+    private readonly TempDir _temp = new();
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 23, 8, 0, 0, TimeSpan.Zero));
+
+    public void Dispose() => _temp.Dispose();
+
+    private Task<CliRun> Run(params string[] args) => CliRun.RunAtAsync(_clock, [.. args, "--vault", _temp.Sub("vault")]);
+
+    [Fact]
+    public async Task a_change_applied_before_a_crash_is_marked_executed_by_the_next_run_and_not_applied_twice()
+    {
+        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob", "carol");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments, "--quorum", "2"])).ExitCode);
+        Assert.Equal(0, (await Run(["governance", "propose", "--quorum", "3", "--reason", "tighten", "--id", "gov-1", .. keys.As("alice")])).ExitCode);
+        Assert.Equal(0, (await Run(["request", "approve", "gov-1", .. keys.As("bob")])).ExitCode);
+        _clock.Advance(TimeSpan.FromHours(72));
+
+        var (_, log) = await VaultOpener.OpenAsync(_temp.Sub("vault"), null, _clock, CancellationToken.None);
+        await using (log)
+        {
+            // What the executor appends first; the "crash" comes before the request is marked executed.
+            var request = (await new DeletionService(log, _clock).LoadAsync("gov-1")).State;
+            await log.AppendAsync(Vault.Core.Vaults.VaultStreams.Vault, Vault.Core.Log.ExpectedVersion.Exactly(0),
+                [EventCodec.Encode(new Vault.Core.Governance.GovernanceChanged("gov-1", request.Governance!, request.Loosening, _clock.GetUtcNow()), "operator")]);
+        }
+
+        var before = await Run("request", "show", "gov-1");
+        var rerun = await Run("request", "execute", "gov-1", "--json");
+        var governance = JsonDocument.Parse((await Run("governance", "show", "--json")).Output).RootElement;
+
+        Assert.Contains("executable", before.Output);
+        Assert.True(rerun.ExitCode == 0, rerun.Error);
+        Assert.True(JsonDocument.Parse(rerun.Output).RootElement.GetProperty("finishedEarlierRun").GetBoolean());
+        Assert.Equal("executed", JsonDocument.Parse(rerun.Output).RootElement.GetProperty("summary").GetProperty("state").GetString());
+        Assert.Equal(1, governance.GetProperty("changes").GetArrayLength());
+        Assert.Equal(3, governance.GetProperty("rules").GetProperty("quorum").GetInt32());
+    }
+}

@@ -121,9 +121,9 @@ public static class DeletionCommands
         var (_, log) = await VaultOpener.OpenAsync(directory, GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
         await using (log)
         {
-            var (_, rules) = await GovernanceReader.ReadAsync(log, ct);
             var store = new Storage.Segments.FileSegmentStore(VaultOpener.SegmentsDirectory(directory));
             var result = await new DeletionExecutor(log, store, context.Clock).ExecuteAsync(parse.GetValue(Id)!, "operator", ct);
+            var (_, rules) = await GovernanceReader.ReadAsync(log, ct);
             if (parse.GetValue(GlobalOptions.Json))
             {
                 context.WriteJson(new { summary = Summary(result.View, rules, context.Clock.GetUtcNow()), segmentsRemoved = result.SegmentsRemoved, finishedEarlierRun = result.Completed });
@@ -131,9 +131,13 @@ public static class DeletionCommands
             }
 
             Print(context, parse, result.View, rules);
-            context.Output.WriteLine(result.Completed
-                ? $"already executed; {result.SegmentsRemoved.Count} segments left over by an interrupted run were removed now"
-                : $"executed: {result.SegmentsRemoved.Count} segments removed (those no remaining set uses)");
+            context.Output.WriteLine((result.View.State.Kind, result.Completed) switch
+            {
+                (RequestKind.Delete, true) => $"already executed; {result.SegmentsRemoved.Count} segments left over by an interrupted run were removed now",
+                (RequestKind.Delete, false) => $"executed: {result.SegmentsRemoved.Count} segments removed (those no remaining set uses)",
+                (RequestKind.ChangeGovernance, _) => "executed: the new rules are in force ('vault governance show')",
+                _ => "executed: the hold is released",
+            });
             return ExitCodes.Ok;
         }
     }

@@ -1,0 +1,121 @@
+namespace Rotation.Core;
+
+/// <summary>What the nightly run does to the world besides recording events: write, erase and move image files.</summary>
+public interface IMediaEffects
+{
+    /// <summary>Writes one medium of a write (items in tape order) at the drive's site; returns what was written.</summary>
+    Task<WrittenMedium> WriteAsync(string writeId, PoolDefinition pool, DateOnly date, int spanIndex, int spanCount, string label, IReadOnlyList<TapeItem> items, CancellationToken ct);
+
+    Task EraseAsync(MediumInfo medium, CancellationToken ct);
+
+    /// <summary>Moves a medium's image: <paramref name="to"/> is a site, or null for "in transit".</summary>
+    Task MoveAsync(MediumInfo medium, string? from, string? to, CancellationToken ct);
+}
+
+public sealed record NightlySummary(DateOnly Date, Plan Plan, IReadOnlyList<MediaWritten> Written, IReadOnlyList<PlanWarning> Skipped, int Moves, int Labeled);
+
+/// <summary>
+/// One night of rotation, the same for the real service and the simulator: record expiries, erase and recycle (or
+/// retire) expired media at the drive's site, confirm arrivals, write tonight's pools, then ship what the plan says.
+/// Every change is recorded through <c>record</c> right after its effect, so a run cut short resumes from the log.
+/// </summary>
+public static class NightlyRun
+{
+    public static async Task<NightlySummary> RunAsync(
+        RotationState state, IReadOnlyList<SetInfo> sets, DateOnly date, IMediaEffects effects, Func<IRotationEvent, Task> record,
+        bool courier, bool labelWhenExhausted, Func<string, string> newWriteId, CancellationToken ct)
+    {
+        var policy = state.Policy ?? throw new InvalidOperationException("Rotation is not set up: no policy in the log.");
+        var plan = Planner.Plan(state, sets, date);
+        var labeled = 0;
+        if (labelWhenExhausted)
+        {
+            foreach (var write in plan.Writes.Where(w => w.Media.Count < w.MediaNeeded))
+            {
+                var pool = policy.Pool(write.Pool);
+                for (var i = write.Media.Count; i < write.MediaNeeded; i++, labeled++)
+                    await Record(state, record, new MediumLabeled(state.NextLabel(pool), pool.Name, pool.CapacityBytes, pool.MaxPasses, policy.DriveSite, date));
+            }
+
+            if (labeled > 0)
+                plan = Planner.Plan(state, sets, date);
+        }
+
+        var moves = 0;
+        foreach (var label in plan.Expire)
+            await Record(state, record, new MediumExpired(label, date));
+        foreach (var label in plan.Recycle)
+        {
+            await effects.EraseAsync(state.Media[label], ct);
+            await Record(state, record, new MediumRecycled(label, date, "expired"));
+        }
+
+        foreach (var label in plan.Retire)
+        {
+            await effects.EraseAsync(state.Media[label], ct);
+            await Record(state, record, new MediumRetired(label, date, $"worn: {state.Media[label].Wear} of {state.Media[label].MaxPasses} passes"));
+        }
+
+        if (courier)
+        {
+            foreach (var label in plan.Arrivals)
+            {
+                var medium = state.Media[label];
+                await effects.MoveAsync(medium, null, medium.Destination, ct);
+                await Record(state, record, new MediumReceived(label, medium.Destination!, date));
+                moves++;
+            }
+        }
+
+        var written = new List<MediaWritten>();
+        var skipped = new List<PlanWarning>();
+        foreach (var write in plan.Writes)
+        {
+            var pool = policy.Pool(write.Pool);
+            if (write.Media.Count < write.MediaNeeded)
+            {
+                skipped.Add(new PlanWarning("write-skipped", $"Tonight's {pool.Name} write was not done: it needs {write.MediaNeeded} blank media and {write.Media.Count} are available."));
+                continue;
+            }
+
+            var content = Planner.Content(state, sets, pool, date);
+            var packs = Planner.Pack(content.Items, pool.CapacityBytes);
+            var writeId = newWriteId(pool.Name);
+            var media = new List<WrittenMedium>();
+            var placements = new List<SegmentPlacement>();
+            for (var i = 0; i < packs.Count; i++)
+            {
+                var label = write.Media[i];
+                media.Add(await effects.WriteAsync(writeId, pool, date, i, packs.Count, label, packs[i], ct));
+                placements.AddRange(packs[i].OfType<SegmentItem>().Select(s => new SegmentPlacement(s.Segment.Hash, label)));
+            }
+
+            var where = placements.ToDictionary(p => p.Hash, p => new MediumRef(p.Label, writeId), StringComparer.Ordinal);
+            var copies = content.Sets.Select(set => new SetCopy(set.SetId, set.Source, set.SealedAt,
+                [.. set.Segments.Append(set.Manifest).Select(s => where.TryGetValue(s.Hash, out var here) ? here : state.Chain[s.Hash]).Distinct()])).ToArray();
+            var e = new MediaWritten(writeId, pool.Name, pool.Backup, date, date.AddDays(pool.KeepDays), policy.DriveSite, media, copies, placements);
+            await Record(state, record, e);
+            written.Add(e);
+        }
+
+        if (courier)
+        {
+            var after = Planner.Plan(state, sets, date);
+            foreach (var move in after.Shipments.Where(s => state.Media[s.Label].State == MediumState.Full).Concat(plan.Recalls))
+            {
+                var medium = state.Media[move.Label];
+                await effects.MoveAsync(medium, move.From, null, ct);
+                await Record(state, record, new MediumShipped(move.Label, move.From, move.To, date, move.ArrivesBy));
+                moves++;
+            }
+        }
+
+        return new NightlySummary(date, plan, written, skipped, moves, labeled);
+    }
+
+    private static async Task Record(RotationState state, Func<IRotationEvent, Task> record, IRotationEvent e)
+    {
+        await record(e);
+        state.Apply(e);
+    }
+}

@@ -1,0 +1,207 @@
+namespace Rotation.Core;
+
+public enum MediumState
+{
+    Scratch,
+    Writing,
+    Full,
+    InTransit,
+    Vaulted,
+    Expired,
+    Recycled,
+    Retired,
+    Lost,
+}
+
+/// <summary>One medium as the log has it now.</summary>
+public sealed class MediumInfo
+{
+    public required string Label { get; init; }
+    public required string Pool { get; init; }
+    public required long Capacity { get; init; }
+    public required int MaxPasses { get; init; }
+    public DateOnly LabeledOn { get; init; }
+    public int Wear { get; set; }
+    public MediumState State { get; set; }
+
+    /// <summary>Where it is; null while in transit or lost.</summary>
+    public string? Site { get; set; }
+    public string? Destination { get; set; }
+    public DateOnly? ArrivesBy { get; set; }
+    public string? WriteId { get; set; }
+    public int SpanIndex { get; set; }
+    public long Bytes { get; set; }
+    public DateOnly? WrittenOn { get; set; }
+    public DateOnly? RetainUntil { get; set; }
+
+    /// <summary>The later of its own retention and that of every copy (an incremental) that needs it.</summary>
+    public DateOnly? NeededUntil { get; set; }
+    public bool IsExpired { get; set; }
+    public string? ImageSha256 { get; set; }
+    public IReadOnlyList<string> Sets { get; set; } = [];
+
+    /// <summary>Does it still hold data that can be read (written, not erased, retired or lost)?</summary>
+    public bool HoldsData => WriteId is not null && State is MediumState.Full or MediumState.InTransit or MediumState.Vaulted or MediumState.Expired;
+
+    public bool IsBlank => State is MediumState.Scratch or MediumState.Recycled;
+}
+
+/// <summary>
+/// The rotation's state, folded from its events in log order: media, writes, the copies of each set, and the
+/// incremental chain (which medium holds each segment written since the last full).
+/// </summary>
+public sealed class RotationState
+{
+    private readonly Dictionary<string, int> _nextNumber = new(StringComparer.Ordinal);
+
+    public RotationPolicy? Policy { get; private set; }
+    public Dictionary<string, MediumInfo> Media { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, MediaWritten> Writes { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, List<(SetCopy Copy, MediaWritten Write)>> Copies { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Segments written since the last full, and where: an incremental writes only what is not here.</summary>
+    public Dictionary<string, MediumRef> Chain { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, DateOnly> LastFullBySource { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, HashSet<string>> WrittenByPool { get; } = new(StringComparer.Ordinal);
+    public HashSet<string> WrittenAnywhere { get; } = new(StringComparer.Ordinal);
+    public List<DrillRecorded> Drills { get; } = [];
+    public int EventCount { get; private set; }
+    public DateOnly? LastDate { get; private set; }
+
+    public static RotationState Fold(IEnumerable<IRotationEvent> events)
+    {
+        var state = new RotationState();
+        foreach (var e in events)
+            state.Apply(e);
+        return state;
+    }
+
+    /// <summary>The next free label of a pool: prefix and five digits, e.g. W00007.</summary>
+    public string NextLabel(PoolDefinition pool) => $"{pool.Prefix}{_nextNumber.GetValueOrDefault(pool.Prefix, 1):D5}";
+
+    public void Apply(IRotationEvent e)
+    {
+        EventCount++;
+        LastDate = e.Date;
+        switch (e)
+        {
+            case RotationConfigured c:
+                Policy = c.Policy;
+                break;
+            case MediumLabeled l:
+                Media[l.Label] = new MediumInfo { Label = l.Label, Pool = l.Pool, Capacity = l.Capacity, MaxPasses = l.MaxPasses, LabeledOn = l.Date, State = MediumState.Scratch, Site = l.Site };
+                var prefix = new string([.. l.Label.TakeWhile(char.IsAsciiLetter)]);
+                if (int.TryParse(l.Label.AsSpan(prefix.Length), out var n) && n >= _nextNumber.GetValueOrDefault(prefix, 1))
+                    _nextNumber[prefix] = n + 1;
+                break;
+            case MediaWritten w:
+                ApplyWrite(w);
+                break;
+            case MediumShipped s:
+                Update(s.Label, m => { m.State = MediumState.InTransit; m.Site = null; m.Destination = s.To; m.ArrivesBy = s.ArrivesBy; });
+                break;
+            case MediumReceived r:
+                Update(r.Label, m => { m.State = m.IsExpired ? MediumState.Expired : MediumState.Vaulted; m.Site = r.Site; m.Destination = null; m.ArrivesBy = null; });
+                break;
+            case MediumExpired x:
+                Update(x.Label, m => { m.IsExpired = true; if (m.State is MediumState.Full or MediumState.Vaulted) m.State = MediumState.Expired; });
+                break;
+            case MediumRecycled r:
+                Update(r.Label, m =>
+                {
+                    m.State = MediumState.Recycled;
+                    m.WriteId = null;
+                    m.Sets = [];
+                    m.Bytes = 0;
+                    m.IsExpired = false;
+                    m.RetainUntil = m.NeededUntil = null;
+                    m.ImageSha256 = null;
+                });
+                break;
+            case MediumRetired r:
+                Update(r.Label, m => m.State = MediumState.Retired);
+                break;
+            case MediumLost l:
+                Update(l.Label, m => { m.State = MediumState.Lost; m.Site = null; m.Destination = null; });
+                break;
+            case DrillRecorded d:
+                Drills.Add(d);
+                break;
+        }
+    }
+
+    private void Update(string label, Action<MediumInfo> change)
+    {
+        if (Media.TryGetValue(label, out var medium))
+            change(medium);
+    }
+
+    private void ApplyWrite(MediaWritten w)
+    {
+        Writes[w.WriteId] = w;
+        var setIds = w.Sets.Select(s => s.SetId).ToArray();
+        foreach (var written in w.Media)
+        {
+            Update(written.Label, m =>
+            {
+                m.State = MediumState.Full;
+                m.Site = w.Site;
+                m.WriteId = w.WriteId;
+                m.SpanIndex = written.SpanIndex;
+                m.Bytes = written.Bytes;
+                m.WrittenOn = w.Date;
+                m.RetainUntil = m.NeededUntil = w.RetainUntil;
+                m.IsExpired = false;
+                m.ImageSha256 = written.ImageSha256;
+                m.Sets = setIds;
+                m.Wear++;
+            });
+        }
+
+        foreach (var copy in w.Sets)
+        {
+            if (!Copies.TryGetValue(copy.SetId, out var copies))
+                Copies[copy.SetId] = copies = [];
+            copies.Add((copy, w));
+            foreach (var needed in copy.Requires)
+            {
+                if (Media.TryGetValue(needed.Label, out var m) && m.WriteId == needed.WriteId && (m.NeededUntil is null || m.NeededUntil < w.RetainUntil))
+                    m.NeededUntil = w.RetainUntil;
+            }
+        }
+
+        if (w.Kind == BackupKind.Full)
+        {
+            Chain.Clear();
+            foreach (var source in w.Sets.Select(s => s.Source).Distinct())
+                LastFullBySource[source] = w.Date;
+        }
+
+        foreach (var placement in w.Segments)
+            Chain[placement.Hash] = new MediumRef(placement.Label, w.WriteId);
+        if (!WrittenByPool.TryGetValue(w.Pool, out var written2))
+            WrittenByPool[w.Pool] = written2 = new HashSet<string>(StringComparer.Ordinal);
+        written2.UnionWith(setIds);
+        WrittenAnywhere.UnionWith(setIds);
+    }
+
+    /// <summary>Is this medium, as that write left it, still readable and not at <paramref name="lostSite"/>?</summary>
+    public bool Survives(MediumRef needed, string? lostSite) =>
+        Media.TryGetValue(needed.Label, out var m) && m.WriteId == needed.WriteId && m.HoldsData && (lostSite is null || m.Site != lostSite);
+
+    /// <summary>The site a copy lies at when every medium it needs is at the same site; null when spread or moving.</summary>
+    public string? SiteOf(SetCopy copy)
+    {
+        string? site = null;
+        foreach (var needed in copy.Requires)
+        {
+            if (!Media.TryGetValue(needed.Label, out var m) || m.WriteId != needed.WriteId || !m.HoldsData || m.Site is null)
+                return null;
+            if (site is not null && site != m.Site)
+                return null;
+            site = m.Site;
+        }
+
+        return site;
+    }
+}

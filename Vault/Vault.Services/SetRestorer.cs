@@ -31,9 +31,13 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
     }
 
     /// <summary>Restores a tree into <paramref name="target"/>, which must not exist or be empty.</summary>
-    public async Task<RestoreResult> RestoreTreeAsync(string setId, string target, IProgress<long>? bytes, CancellationToken ct)
+    public async Task<RestoreResult> RestoreTreeAsync(string setId, string target, IProgress<long>? bytes, CancellationToken ct) =>
+        await RestoreTreeAsync(await ManifestAsync(setId, ct), store, target, bytes, ct);
+
+    /// <summary>Restores a manifest's tree from any segment source (the store, or tape images) into a new or empty directory.</summary>
+    public static async Task<RestoreResult> RestoreTreeAsync(Manifest manifest, ISegmentReader store, string target, IProgress<long>? bytes, CancellationToken ct)
     {
-        var manifest = await ManifestAsync(setId, ct);
+        var setId = manifest.SetId;
         var root = Path.GetFullPath(target);
         if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
             throw new VaultConfigurationException($"{root} is not empty; restore into a new or empty directory so nothing is overwritten.");
@@ -80,9 +84,12 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
     }
 
     /// <summary>Writes a stream set (or a tree's single file) to <paramref name="output"/>.</summary>
-    public async Task<RestoreResult> RestoreStreamAsync(string setId, Stream output, CancellationToken ct)
+    public async Task<RestoreResult> RestoreStreamAsync(string setId, Stream output, CancellationToken ct) =>
+        await RestoreStreamAsync(await ManifestAsync(setId, ct), store, output, ct);
+
+    public static async Task<RestoreResult> RestoreStreamAsync(Manifest manifest, ISegmentReader store, Stream output, CancellationToken ct)
     {
-        var manifest = await ManifestAsync(setId, ct);
+        var setId = manifest.SetId;
         if (manifest.Kind != "stream")
             throw new VaultConfigurationException($"Set {setId} is a directory tree; restore it with --to DIR.");
         long total = 0, segments = 0;
@@ -111,7 +118,7 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
         private readonly CancellationTokenSource _stop;
         private readonly Task _producer;
 
-        public SegmentPrefetch(ISegmentStore store, IEnumerable<string> hashes, CancellationToken ct)
+        public SegmentPrefetch(ISegmentReader store, IEnumerable<string> hashes, CancellationToken ct)
         {
             _stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             _producer = Task.Run(async () =>

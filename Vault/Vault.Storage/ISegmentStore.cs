@@ -5,11 +5,18 @@ namespace Vault.Storage;
 /// <summary>What a put did: whether the segment was new, and how many bytes it takes on disk.</summary>
 public sealed record SegmentPut(SegmentHash Hash, bool Stored, long StoredBytes);
 
+/// <summary>Anything segments can be read back from, verified against their hash: the store, or tape images.</summary>
+public interface ISegmentReader
+{
+    /// <summary>The plaintext, verified against its hash; a damaged segment throws <see cref="SegmentCorruptException"/>.</summary>
+    Task<byte[]> ReadAsync(SegmentHash hash, CancellationToken cancellationToken = default);
+}
+
 /// <summary>
 /// Content-addressed, write-once storage of segments, zstd-compressed at rest. A segment is stored under the SHA-256
 /// of its plaintext, never rewritten, and read back only after its hash is checked again.
 /// </summary>
-public interface ISegmentStore
+public interface ISegmentStore : ISegmentReader
 {
     /// <summary>Stores a plaintext segment after checking it hashes to <paramref name="hash"/>; an existing segment is not written again.</summary>
     Task<SegmentPut> PutAsync(SegmentHash hash, ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken = default);
@@ -19,8 +26,8 @@ public interface ISegmentStore
 
     Task<bool> ContainsAsync(SegmentHash hash, CancellationToken cancellationToken = default);
 
-    /// <summary>The plaintext, verified against its hash; a damaged segment throws <see cref="SegmentCorruptException"/>.</summary>
-    Task<byte[]> ReadAsync(SegmentHash hash, CancellationToken cancellationToken = default);
+    /// <summary>The segment as stored (one zstd frame of the plaintext), not verified: for copying it elsewhere (media), where it is verified when read.</summary>
+    Task<byte[]> ReadStoredAsync(SegmentHash hash, CancellationToken cancellationToken = default);
 
     /// <summary>Removes a segment's bytes. Only governed deletion calls this, after its execution event is durable.</summary>
     Task<bool> RemoveAsync(SegmentHash hash, CancellationToken cancellationToken = default);

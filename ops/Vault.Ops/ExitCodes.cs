@@ -17,6 +17,8 @@ public static class ExitCodes
     public const int BadKey = 9;
     public const int IntegrityViolation = 10;
     public const int GovernanceRefused = 11;
+    /// <summary>Tonight's rotation did not write every pool (no blank media), or a drill could not restore every set it should.</summary>
+    public const int Incomplete = 12;
     public const int Cancelled = 130;
 
     public static int For(FailureKind kind) => kind switch

@@ -8,7 +8,15 @@ namespace Vault.Ops;
 /// <summary>The 'vault' command line: parsing, dispatch, and turning every failure into one sentence and a documented exit code.</summary>
 public static class VaultCli
 {
-    public static RootCommand Build(CliContext context) => new("""
+    public static RootCommand Build(CliContext context)
+    {
+        var root = Root(context);
+        foreach (var command in RotationCommands.Create(context))
+            root.Subcommands.Add(command);
+        return root;
+    }
+
+    private static RootCommand Root(CliContext context) => new("""
         vault: an immutable, event-sourced backup vault.
         Every write and every deletion request is a record in an append-only, hash-chained log.
         The vault is chosen with --vault DIR or $VAULT_DIR. Exit codes: docs/cli.md.

@@ -49,18 +49,28 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
 
     public Task<bool> ContainsAsync(SegmentHash hash, CancellationToken cancellationToken = default) => Task.FromResult(File.Exists(PathOf(hash)));
 
-    public async Task<byte[]> ReadAsync(SegmentHash hash, CancellationToken cancellationToken = default)
+    /// <summary>The bytes a segment takes stored, or null when the store does not hold it.</summary>
+    public long? StoredLength(SegmentHash hash)
     {
-        byte[] stored;
+        var file = new FileInfo(PathOf(hash));
+        return file.Exists ? file.Length : null;
+    }
+
+    public async Task<byte[]> ReadStoredAsync(SegmentHash hash, CancellationToken cancellationToken = default)
+    {
         try
         {
-            stored = await File.ReadAllBytesAsync(PathOf(hash), cancellationToken);
+            return await File.ReadAllBytesAsync(PathOf(hash), cancellationToken);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new SegmentNotFoundException($"Segment {hash} is not in the store at {Root}.");
         }
+    }
 
+    public async Task<byte[]> ReadAsync(SegmentHash hash, CancellationToken cancellationToken = default)
+    {
+        var stored = await ReadStoredAsync(hash, cancellationToken);
         var plaintext = Decompress(stored, _options.MaxSegmentBytes, exact: false, bad => new SegmentCorruptException($"Segment {hash} at {PathOf(hash)} is damaged ({bad.Message}). Restore it from another site's copy."));
         if (SegmentHash.Of(plaintext) != hash)
             throw new SegmentCorruptException($"Segment {hash} at {PathOf(hash)} no longer matches its hash. Restore it from another site's copy.");
@@ -141,7 +151,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     /// Decompresses into a buffer one byte larger than allowed, so a frame that would grow past it (a bomb, or a lie)
     /// is caught without allocating more. With <paramref name="exact"/>, the output must be exactly <paramref name="limit"/> bytes.
     /// </summary>
-    private static byte[] Decompress(ReadOnlySpan<byte> frame, int limit, bool exact, Func<(string Code, string Message), Exception> fail)
+    public static byte[] Decompress(ReadOnlySpan<byte> frame, int limit, bool exact, Func<(string Code, string Message), Exception> fail)
     {
         byte[] buffer;
         int size, written;

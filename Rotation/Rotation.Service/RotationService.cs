@@ -1,0 +1,223 @@
+using Rotation.Core;
+using Vault.Core.Errors;
+using Vault.Core.Sets;
+using Vault.Services;
+using Vault.Storage;
+using Vault.Storage.Segments;
+
+namespace Rotation.Service;
+
+/// <summary>What a drill found and did.</summary>
+public sealed record DrillOutcome(SiteLossReport Report, DrillRecorded Recorded, IReadOnlyList<TapeDamage> Damage, int Fallbacks, string? Governance, IReadOnlyList<string> Restored);
+
+/// <summary>
+/// The rotation against a real vault: policy, media and moves recorded in the log, images written from the vault's
+/// store into site directories, and drills that restore from the surviving images.
+/// </summary>
+public sealed class RotationService(string vaultDirectory, IEventLog log, FileSegmentStore store, string vaultId, TimeProvider clock, string actor = "operator")
+{
+    public const string PolicyFile = "rotation.json";
+
+    public DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+
+    public Task<RotationJournal> LoadAsync(DateOnly? upTo, CancellationToken ct) => RotationJournal.LoadAsync(log, actor, upTo, ct);
+
+    /// <summary>Records a policy (the first time, or a change) and labels media until every pool has the count it names.</summary>
+    public async Task<(RotationPolicy Policy, int Labeled)> ConfigureAsync(RotationPolicy policy, CancellationToken ct)
+    {
+        if (policy.Problems() is { Count: > 0 } problems)
+            throw new RotationPolicyException("the given policy", problems);
+        var journal = await LoadAsync(null, ct);
+        if (journal.State.Policy is { } current)
+        {
+            foreach (var pool in current.Pools.Where(p => policy.Pools.All(q => q.Name != p.Name) && journal.State.Media.Values.Any(m => m.Pool == p.Name && m.HoldsData)))
+                throw new VaultConfigurationException($"Pool {pool.Name} still has media holding data; keep it in the policy until they expire.");
+        }
+
+        var date = Today;
+        await journal.RecordAsync(new RotationConfigured(policy, date), ct);
+        var labeled = 0;
+        foreach (var pool in policy.Pools)
+        {
+            var have = journal.State.Media.Values.Count(m => m.Pool == pool.Name && m.State is not (MediumState.Retired or MediumState.Lost));
+            for (; have < pool.Media; have++, labeled++)
+                await journal.RecordAsync(new MediumLabeled(journal.State.NextLabel(pool), pool.Name, pool.CapacityBytes, pool.MaxPasses, policy.DriveSite, date), ct);
+        }
+
+        new SiteLayout(vaultDirectory, policy).Create();
+        await File.WriteAllTextAsync(Path.Combine(vaultDirectory, PolicyFile), policy.ToJson() + "\n", ct);
+        return (policy, labeled);
+    }
+
+    public async Task<(RotationJournal Journal, RotationPolicy Policy)> RequireAsync(DateOnly? upTo, CancellationToken ct)
+    {
+        var journal = await LoadAsync(upTo, ct);
+        return (journal, journal.State.Policy ?? throw new VaultConfigurationException("Rotation is not set up in this vault: run 'vault rotation configure' first."));
+    }
+
+    public async Task<Plan> PlanAsync(DateOnly date, CancellationToken ct)
+    {
+        var (journal, _) = await RequireAsync(null, ct);
+        return Planner.Plan(journal.State, await SetCatalog.BuildAsync(log, store, ct), date);
+    }
+
+    /// <summary>Tonight's run: expiries, recycling, arrivals and shipments when <paramref name="courier"/> (the courier comes tonight), and the writes.</summary>
+    public async Task<NightlySummary> RunAsync(DateOnly date, bool courier, bool labelWhenExhausted, CancellationToken ct)
+    {
+        var (journal, policy) = await RequireAsync(null, ct);
+        var sets = await SetCatalog.BuildAsync(log, store, ct);
+        var effects = new ImageEffects(new SiteLayout(vaultDirectory, policy), store, vaultId, policy.DriveSite);
+        var suffix = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
+        return await NightlyRun.RunAsync(journal.State, sets, date, effects, e => journal.AppendAsync(e, ct), courier, labelWhenExhausted,
+            pool => $"{pool}-{date:yyyyMMdd}-{suffix}", ct);
+    }
+
+    /// <summary>Ships a medium (by default to where its pool is kept, or back to the drive's site when it has expired).</summary>
+    public async Task<MediumShipped> ShipAsync(string label, string? to, CancellationToken ct)
+    {
+        var (journal, policy) = await RequireAsync(null, ct);
+        var medium = Medium(journal, label);
+        if (medium.Site is null)
+            throw new StorageRefusedException($"{label} is {Describe(medium)}; only a medium at a site can be shipped.");
+        var destination = to ?? (medium.IsExpired ? policy.DriveSite : policy.Pool(medium.Pool).Site);
+        if (policy.Sites.All(s => s.Name != destination))
+            throw new VaultConfigurationException($"There is no site '{destination}' ({string.Join(", ", policy.Sites.Select(s => s.Name))}).");
+        if (destination == medium.Site)
+            throw new StorageRefusedException($"{label} is already at {destination}.");
+        var courierDays = Math.Max(policy.Site(destination).CourierDays, policy.Site(medium.Site).CourierDays);
+        var shipped = new MediumShipped(label, medium.Site, destination, Today, Today.AddDays(Math.Max(courierDays, 1)));
+        await new ImageEffects(new SiteLayout(vaultDirectory, policy), store, vaultId, policy.DriveSite).MoveAsync(medium, medium.Site, null, ct);
+        await journal.RecordAsync(shipped, ct);
+        return shipped;
+    }
+
+    public async Task<MediumReceived> ReceiveAsync(string label, CancellationToken ct)
+    {
+        var (journal, policy) = await RequireAsync(null, ct);
+        var medium = Medium(journal, label);
+        if (medium.State != MediumState.InTransit)
+            throw new StorageRefusedException($"{label} is {Describe(medium)}, not in transit; there is nothing to receive.");
+        await new ImageEffects(new SiteLayout(vaultDirectory, policy), store, vaultId, policy.DriveSite).MoveAsync(medium, null, medium.Destination, ct);
+        var received = new MediumReceived(label, medium.Destination!, Today);
+        await journal.RecordAsync(received, ct);
+        return received;
+    }
+
+    public async Task<IRotationEvent> RemoveAsync(string label, bool lost, string reason, CancellationToken ct)
+    {
+        var (journal, _) = await RequireAsync(null, ct);
+        var medium = Medium(journal, label);
+        if (medium.State is MediumState.Lost or MediumState.Retired)
+            throw new StorageRefusedException($"{label} is already {Describe(medium)}.");
+        if (!lost && medium.HoldsData && !medium.IsExpired)
+            throw new StorageRefusedException($"{label} holds data needed until {medium.NeededUntil:yyyy-MM-dd}; retire it after it expires (or record it lost if it is gone).");
+        IRotationEvent e = lost ? new MediumLost(label, Today, reason) : new MediumRetired(label, Today, reason);
+        await journal.RecordAsync(e, ct);
+        return e;
+    }
+
+    public async Task<IReadOnlyList<string>> AddMediaAsync(string poolName, int count, CancellationToken ct)
+    {
+        var (journal, policy) = await RequireAsync(null, ct);
+        var pool = policy.Pools.FirstOrDefault(p => p.Name == poolName) ?? throw new VaultConfigurationException($"There is no pool '{poolName}' ({string.Join(", ", policy.Pools.Select(p => p.Name))}).");
+        var labels = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var label = journal.State.NextLabel(pool);
+            await journal.RecordAsync(new MediumLabeled(label, pool.Name, pool.CapacityBytes, pool.MaxPasses, policy.DriveSite, Today), ct);
+            labels.Add(label);
+        }
+
+        return labels;
+    }
+
+    /// <summary>
+    /// Loses <paramref name="site"/> on paper at <paramref name="date"/> (replaying the log up to then) and reports what
+    /// survives; with <paramref name="restoreTo"/>, restores every set restorable from surviving media from the images
+    /// themselves (newest per source only with <paramref name="newestOnly"/>), and records the drill.
+    /// </summary>
+    public async Task<DrillOutcome> DrillAsync(string site, DateOnly date, string? keyLost, string? restoreTo, bool newestOnly, IProgress<string>? progress, CancellationToken ct)
+    {
+        var (journal, policy) = await RequireAsync(date, ct);
+        if (policy.Sites.All(s => s.Name != site))
+            throw new VaultConfigurationException($"There is no site '{site}' ({string.Join(", ", policy.Sites.Select(s => s.Name))}).");
+        if (restoreTo is not null && date != Today)
+            throw new VaultConfigurationException("--execute restores from the images as they are today; drop --at to run it, or leave out --execute to replay the past on paper.");
+        var sets = (await SetCatalog.BuildAsync(log, store, ct)).Where(s => s.SealedOn <= date).ToArray();
+        var report = SiteLoss.Evaluate(journal.State, sets, policy, site, date);
+        string? governance = null;
+        if (keyLost is not null)
+        {
+            var (_, rules) = await GovernanceReader.ReadAsync(log, ct);
+            if (rules.Find(keyLost) is null)
+                throw new VaultConfigurationException($"'{keyLost}' is not an approver of this vault.");
+            var left = rules.Approvers.Count - 1;
+            governance = left >= rules.Quorum
+                ? $"{keyLost}'s key is lost with the site: {left} approvers remain for a quorum of {rules.Quorum}, so deletions and governance changes still work; replace the key with 'vault governance propose --remove-approver {keyLost} --add-approver ...'. Restores need no key."
+                : $"{keyLost}'s key is lost with the site: only {left} approvers remain for a quorum of {rules.Quorum}; nothing can be deleted and the rules cannot change any more (safe, but stuck). Restores need no key.";
+        }
+
+        var restored = new List<string>();
+        var failures = new List<string>();
+        long bytes = 0;
+        TapeLibrary? library = null;
+        if (restoreTo is not null)
+        {
+            if (Directory.Exists(restoreTo) && Directory.EnumerateFileSystemEntries(restoreTo).Any())
+                throw new VaultConfigurationException($"{restoreTo} is not empty; a drill restores into a new or empty directory.");
+            var layout = new SiteLayout(vaultDirectory, policy);
+            var wanted = report.Sets.Where(s => s.FromMedia is not null).ToList();
+            if (newestOnly)
+                wanted = [.. wanted.GroupBy(s => s.Source).Select(g => g.MaxBy(s => s.SealedAt)!)];
+            var labels = wanted.SelectMany(s => s.FromMedia!).Select(r => r.Label).ToHashSet(StringComparer.Ordinal);
+            progress?.Report($"reading {labels.Count} surviving images");
+            library = TapeLibrary.Open(layout.SurvivingDirectories(site));
+            foreach (var survival in wanted)
+            {
+                var set = sets.First(s => s.SetId == survival.SetId);
+                try
+                {
+                    var manifest = Manifest.Parse(await library.ReadAsync(Vault.Core.Segments.SegmentHash.Parse(set.Manifest.Hash), ct));
+                    var target = Path.Combine(restoreTo, set.SetId);
+                    RestoreResult result;
+                    if (manifest.Kind == "stream")
+                    {
+                        Directory.CreateDirectory(restoreTo);
+                        await using var output = new FileStream(target + ".stream", FileMode.CreateNew, FileAccess.Write);
+                        result = await SetRestorer.RestoreStreamAsync(manifest, library, output, ct);
+                    }
+                    else
+                    {
+                        result = await SetRestorer.RestoreTreeAsync(manifest, library, target, null, ct);
+                    }
+
+                    bytes += result.Bytes;
+                    restored.Add(set.SetId);
+                    progress?.Report($"restored {set.SetId}: {result.Files} files, {result.Bytes} bytes");
+                }
+                catch (Exception ex) when (ex is VaultException or IOException or System.Text.Json.JsonException)
+                {
+                    failures.Add($"{set.SetId}: {ex.Message}");
+                }
+            }
+        }
+
+        var recorded = new DrillRecorded(site, date, keyLost, report.Sets.Count(s => s.Restorable), report.Sets.Count(s => !s.Restorable),
+            report.Sources.ToDictionary(p => p.Key, p => new DrillSource(p.Value.NewestRestorableSet, sets.FirstOrDefault(s => s.SetId == p.Value.NewestRestorableSet)?.SealedAt, p.Value.RecoveryPointHours)),
+            restoreTo is not null, restored.Count, bytes, failures);
+        var current = await LoadAsync(null, ct);
+        await current.RecordAsync(recorded, ct);
+        return new DrillOutcome(report, recorded, library?.Damage ?? [], library?.Fallbacks ?? 0, governance, restored);
+    }
+
+    public static MediumInfo Medium(RotationJournal journal, string label) =>
+        journal.State.Media.GetValueOrDefault(label) ?? throw new NotAVaultException($"There is no medium '{label}'; 'vault media list' shows them.");
+
+    public static string Describe(MediumInfo m) => m.State switch
+    {
+        MediumState.InTransit => $"in transit to {m.Destination} (due {m.ArrivesBy:yyyy-MM-dd})",
+        MediumState.Lost => "lost",
+        MediumState.Retired => "retired",
+        _ => $"{m.State.ToString().ToLowerInvariant()} at {m.Site}",
+    };
+}

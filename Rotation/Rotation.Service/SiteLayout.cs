@@ -1,0 +1,34 @@
+using Rotation.Core;
+
+namespace Rotation.Service;
+
+/// <summary>
+/// Where images live: each site is a directory (by default sites/SITE in the vault directory; in production a mount
+/// at that place), and media in transit sit in sites/in-transit. An image is LABEL.vtape.
+/// </summary>
+public sealed class SiteLayout(string vaultDirectory, RotationPolicy policy)
+{
+    public const string Extension = ".vtape";
+    public const string InTransit = "in-transit";
+
+    public string Root { get; } = Path.Combine(vaultDirectory, "sites");
+
+    public string DirectoryOf(string? site) => Path.Combine(Root, site ?? InTransit);
+
+    public string ImageOf(string label, string? site) => Path.Combine(DirectoryOf(site), label + Extension);
+
+    public void Create()
+    {
+        foreach (var site in policy.Sites)
+            Directory.CreateDirectory(DirectoryOf(site.Name));
+        Directory.CreateDirectory(DirectoryOf(null));
+    }
+
+    /// <summary>Every image directory except the lost site's.</summary>
+    public IEnumerable<string> SurvivingDirectories(string? lostSite) =>
+        policy.Sites.Where(s => s.Name != lostSite).Select(s => DirectoryOf(s.Name)).Append(DirectoryOf(null)).Where(Directory.Exists);
+
+    /// <summary>Finds an image wherever it is (the log says where it should be; a crash may have left it one step behind or ahead).</summary>
+    public string? Find(string label) =>
+        policy.Sites.Select(s => ImageOf(label, s.Name)).Append(ImageOf(label, null)).FirstOrDefault(File.Exists);
+}

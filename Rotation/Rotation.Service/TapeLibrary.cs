@@ -34,7 +34,8 @@ public sealed class TapeLibrary : ISegmentReader
         var library = new TapeLibrary();
         foreach (var directory in directories)
         {
-            foreach (var image in Directory.EnumerateFiles(directory, "*" + SiteLayout.Extension).Order(StringComparer.Ordinal))
+            IEnumerable<string> images = File.Exists(directory) ? [directory] : Directory.EnumerateFiles(directory, "*" + SiteLayout.Extension).Order(StringComparer.Ordinal);
+            foreach (var image in images)
             {
                 if (labels is null || labels.Contains(Path.GetFileNameWithoutExtension(image)))
                     library.Scan(image);
@@ -90,7 +91,11 @@ public sealed class TapeLibrary : ISegmentReader
     public Task<byte[]> ReadAsync(SegmentHash hash, CancellationToken cancellationToken = default)
     {
         if (!_segments.TryGetValue(hash.Hex, out var places))
-            throw new SegmentNotFoundException($"Segment {hash} is on none of the surviving media.");
+        {
+            throw _damage.Count > 0
+                ? new SegmentCorruptException($"Segment {hash} is on none of the surviving media; {_damage.Count} damaged records were skipped and it may be one of them. Add images holding another copy.")
+                : new SegmentNotFoundException($"Segment {hash} is on none of the surviving media. Add the images of the rest of its chain.");
+        }
         foreach (var (image, offset) in places)
         {
             cancellationToken.ThrowIfCancellationRequested();

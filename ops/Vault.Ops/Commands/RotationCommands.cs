@@ -27,6 +27,19 @@ public static class RotationCommands
     private static readonly Option<string?> Execute = new("--execute") { Description = "Actually restore every set the surviving media hold, from the images alone, into this new or empty directory.", HelpName = "DIR" };
     private static readonly Option<bool> Newest = new("--newest") { Description = "With --execute, restore only the newest restorable set of each source." };
 
+    private static readonly Option<string[]> Images = new("--images") { Description = "Directories (or .vtape files) holding tape images.", Required = true, AllowMultipleArgumentsPerToken = true, HelpName = "DIR" };
+    private static readonly Argument<string> SetArgument = new("SET") { Description = "The set to restore." };
+    private static readonly Option<string> RestoreTo = new("--to") { Description = "A new or empty directory (or - for a stream set).", Required = true, HelpName = "DIR" };
+
+    private static TapeLibrary OpenImages(ParseResult parse)
+    {
+        var paths = parse.GetValue(Images)!;
+        var missing = paths.FirstOrDefault(p => !Directory.Exists(p) && !File.Exists(p));
+        if (missing is not null)
+            throw new VaultConfigurationException($"{missing} is neither a directory nor an image file.");
+        return TapeLibrary.Open(paths);
+    }
+
     public static IEnumerable<Command> Create(CliContext context)
     {
         var configure = new Command("configure", """
@@ -205,7 +218,57 @@ public static class RotationCommands
             return ExitCodes.Ok;
         }));
 
-        var mediaCommand = new Command("media", "The emulated tapes: list, show, ship, receive, lose, retire, add.") { list, show, ship, receive, lose, retire, add };
+        var scan = new Command("scan", """
+            Read tape images on their own, without any vault: check every record's checksum and list the sets whose
+            file marks they hold. Give the directories (or image files) to read, e.g. a site's mount.
+            """)
+        { Images };
+        scan.SetAction((parse, ct) =>
+        {
+            var library = OpenImages(parse);
+            if (Json(parse))
+            {
+                context.WriteJson(new { images = library.Images, sets = library.Sets.Values.OrderBy(s => s.SealedAt), damage = library.Damage });
+                return Task.FromResult(ExitCodes.Ok);
+            }
+
+            context.Output.WriteLine($"{library.Images} images, {library.Sets.Count} sets, {library.Damage.Count} damaged records");
+            foreach (var set in library.Sets.Values.OrderBy(s => s.SealedAt))
+                context.Output.WriteLine($"set      {set.SetId,-32} {set.Source,-12} sealed {set.SealedAt:u} on {string.Join(", ", set.Labels.Distinct())}");
+            foreach (var damage in library.Damage)
+                context.Output.WriteLine($"DAMAGED  {damage.Image} at offset {damage.Offset}: {damage.Problem}");
+            return Task.FromResult(library.Damage.Count > 0 ? ExitCodes.IntegrityViolation : ExitCodes.Ok);
+        });
+
+        var restore = new Command("restore", """
+            Restore a set from tape images alone (no vault, no database): its manifest and every segment are read from
+            the images given, each checked against its record checksum and its hash; a damaged copy falls back to
+            another image holding the same segment. Give every image the set needs (for an incremental: its chain).
+
+            Example:
+              vault media restore web-2026-11-22 --images /mnt/offsite-a /mnt/offsite-b --to /srv/restore
+            """)
+        { SetArgument, Images, RestoreTo };
+        restore.SetAction(async (parse, ct) =>
+        {
+            var library = OpenImages(parse);
+            var setId = parse.GetValue(SetArgument)!;
+            if (!library.Sets.TryGetValue(setId, out var set))
+                throw new NotAVaultException($"No image given holds set '{setId}'; 'vault media scan' lists the sets on them.");
+            var manifest = Vault.Core.Sets.Manifest.Parse(await library.ReadAsync(Vault.Core.Segments.SegmentHash.Parse(set.ManifestHash), ct));
+            var target = parse.GetValue(RestoreTo)!;
+            var result = manifest.Kind == "stream" && target == "-"
+                ? await Vault.Services.SetRestorer.RestoreStreamAsync(manifest, library, Console.OpenStandardOutput(), ct)
+                : await Vault.Services.SetRestorer.RestoreTreeAsync(manifest, library, target, null, ct);
+            var text = string.Create(CultureInfo.InvariantCulture, $"restored {setId} from {library.Images} images: {result.Files} files, {result.Bytes / 1e6:N1} MB; {library.Damage.Count} damaged records skipped, {library.Fallbacks} reads fell back to another copy");
+            if (Json(parse))
+                context.WriteJson(new { result, damage = library.Damage, library.Fallbacks });
+            else
+                (target == "-" ? context.Error : context.Output).WriteLine(text);
+            return ExitCodes.Ok;
+        });
+
+        var mediaCommand = new Command("media", "The emulated tapes: list, show, ship, receive, lose, retire, add; scan and restore images on their own.") { list, show, ship, receive, lose, retire, add, scan, restore };
 
         var sitesList = new Command("list", "The sites: on or off site, courier days, and the media at each.");
         sitesList.SetAction((parse, ct) => WithService(parse, context, ct, async service =>

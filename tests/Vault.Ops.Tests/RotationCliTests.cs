@@ -1,0 +1,217 @@
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Vault.Ops.Tests;
+
+/// <summary>
+/// Rotation on a real vault and real tape images, on a fake clock: a month of nightly pushes and rotations, site-loss
+/// drills that restore from surviving images byte-exact on sampled days, images read without the vault, and a flipped
+/// byte that is caught by its checksum while the restore falls back to another copy.
+/// </summary>
+public sealed class RotationCliTests : IDisposable
+{
+    private const int Files = 6;
+    private readonly TempDir _temp = new();
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 1, 1, 20, 0, 0, TimeSpan.Zero));
+
+    public void Dispose() => _temp.Dispose();
+
+    private Task<CliRun> Run(params string[] args) => CliRun.RunAtAsync(_clock, [.. args, "--vault", _temp.Sub("vault")]);
+
+    /// <summary>The source as it is on day <paramref name="day"/>: file (day % Files) changes every day, the rest keep their content.</summary>
+    private static void WriteTree(string directory, int day)
+    {
+        Directory.CreateDirectory(Path.Combine(directory, "data"));
+        for (var i = 0; i < Files; i++)
+        {
+            var version = Enumerable.Range(0, day + 1).Count(d => d % Files == i);
+            var bytes = new byte[700_000 + i * 50_000];
+            new Random(i * 1000 + version).NextBytes(bytes);
+            File.WriteAllBytes(Path.Combine(directory, "data", $"f{i}.bin"), bytes);
+        }
+
+        File.WriteAllText(Path.Combine(directory, "day.txt"), $"day {day}\n");
+    }
+
+    private void AssertSameTree(int day, string restored)
+    {
+        var expected = _temp.Sub($"expected-{day}-{Guid.NewGuid():N}");
+        WriteTree(expected, day);
+        foreach (var file in Directory.GetFiles(expected, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(expected, file);
+            Assert.True(File.ReadAllBytes(file).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(restored, relative))), $"{relative} of day {day} differs");
+        }
+
+        Assert.Equal(Directory.GetFiles(expected, "*", SearchOption.AllDirectories).Length, Directory.GetFiles(restored, "*", SearchOption.AllDirectories).Length);
+    }
+
+    private static int DayOf(string setId) => int.Parse(setId["night-".Length..], System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task a_month_of_nights_rotates_across_sites_and_every_drill_restores_byte_exact_from_surviving_images()
+    {
+        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
+        // Small media so a full spans several of them: the minimum capacity is one 8 MiB segment and its catalog.
+        var policy = Rotation.Core.RotationPolicy.Default(capacityBytes: Rotation.Core.TapeLayout.MinimumCapacity) with { };
+        await File.WriteAllTextAsync(_temp.Sub("policy.json"), policy.ToJson());
+        var configure = await Run("rotation", "configure", "--policy", _temp.Sub("policy.json"));
+        Assert.True(configure.ExitCode == 0, configure.Error);
+
+        var drills = new List<(int Day, string Site, JsonElement Result)>();
+        for (var day = 0; day < 30; day++)
+        {
+            var source = _temp.Sub("source");
+            WriteTree(source, day);
+            var push = await Run("push", source, "--set", $"night-{day:D2}", "--source", "web", "--no-cache");
+            Assert.True(push.ExitCode == 0, push.Error);
+            var run = await Run("rotation", "run", "--courier", "--label-new-media");
+            Assert.True(run.ExitCode == 0, $"day {day}: {run.Error}");
+            if (day is 9 or 17 or 26)
+            {
+                foreach (var site in new[] { "primary", "offsite-a" })
+                {
+                    var target = _temp.Sub($"drill-{day}-{site}");
+                    var drill = await Run("drill", "site-loss", site, "--execute", target, "--newest", "--json");
+                    Assert.True(drill.ExitCode == 0, $"day {day}, {site}: {drill.Error}");
+                    var result = JsonDocument.Parse(drill.Output).RootElement.Clone();
+                    drills.Add((day, site, result));
+                    foreach (var restored in Directory.GetDirectories(target))
+                        AssertSameTree(DayOf(Path.GetFileName(restored)), restored);
+                }
+            }
+
+            _clock.Advance(TimeSpan.FromDays(1));
+        }
+
+        // Losing the primary (the vault's own store with it) on day 17, a Sunday, still restores from off-site media and
+        // from tonight's weekly, already with the courier; the newest restorable set is at most a week and a courier trip old.
+        var primary17 = drills.Single(d => d.Day == 17 && d.Site == "primary").Result.GetProperty("recorded");
+        Assert.True(primary17.GetProperty("setsRestored").GetInt32() >= 1);
+        var newest = primary17.GetProperty("sources").GetProperty("web").GetProperty("newestRestorableSet").GetString()!;
+        Assert.InRange(17 - DayOf(newest), 0, 8);
+        Assert.InRange(9 - DayOf(drills.Single(d => d.Day == 9 && d.Site == "primary").Result.GetProperty("recorded").GetProperty("sources").GetProperty("web").GetProperty("newestRestorableSet").GetString()!), 1, 8);
+        Assert.All(drills, d => Assert.Equal(0, d.Result.GetProperty("recorded").GetProperty("failures").GetArrayLength()));
+
+        var media = JsonDocument.Parse((await Run("media", "list", "--json")).Output).RootElement.EnumerateArray().ToArray();
+        Assert.Contains(media, m => m.GetProperty("pool").GetString() == "weekly" && m.GetProperty("site").GetString() == "offsite-a");
+        Assert.Contains(media, m => m.GetProperty("pool").GetString() == "monthly" && m.GetProperty("site").GetString() == "offsite-b");
+        Assert.Contains(media, m => m.GetProperty("pool").GetString() == "daily" && m.GetProperty("wear").GetInt32() == 2); // recycled and written again
+        Assert.True(media.Count(m => m.GetProperty("pool").GetString() == "weekly" && m.GetProperty("spanIndex").GetInt32() > 0) > 0, "no full spanned onto a second medium");
+        Assert.Equal(0, (await Run("log", "verify")).ExitCode);
+        var tail = (await Run("log", "tail", "-n", "400")).Output;
+        Assert.Contains("DrillRecorded.v1", tail);
+        Assert.Contains("MediumRecycled.v1", tail);
+
+        // Images read on their own: copy offsite-b's images somewhere else and restore from them without any vault.
+        var alone = _temp.Sub("images-alone");
+        Directory.CreateDirectory(alone);
+        foreach (var image in Directory.GetFiles(Path.Combine(_temp.Sub("vault"), "sites", "offsite-b")))
+            File.Copy(image, Path.Combine(alone, Path.GetFileName(image)));
+        var scan = await CliRun.RunAtAsync(_clock, "media", "scan", "--images", alone, "--json");
+        Assert.True(scan.ExitCode == 0, scan.Error);
+        var onMonthly = JsonDocument.Parse(scan.Output).RootElement.GetProperty("sets").EnumerateArray().Select(s => s.GetProperty("setId").GetString()!).ToArray();
+        Assert.Contains("night-03", onMonthly); // the first Sunday's monthly full
+        var restoredAlone = await CliRun.RunAtAsync(_clock, "media", "restore", "night-03", "--images", alone, "--to", _temp.Sub("restored-alone"));
+        Assert.True(restoredAlone.ExitCode == 0, restoredAlone.Error);
+        AssertSameTree(3, _temp.Sub("restored-alone"));
+    }
+
+    [Fact]
+    public async Task a_flipped_byte_in_an_image_is_caught_by_its_checksum_and_the_restore_falls_back_to_another_copy()
+    {
+        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
+        Assert.Equal(0, (await Run("rotation", "configure")).ExitCode);
+        for (var day = 0; day < 4; day++) // Thursday to Sunday: the Sunday writes a weekly and a monthly full
+        {
+            WriteTree(_temp.Sub("source"), day);
+            Assert.Equal(0, (await Run("push", _temp.Sub("source"), "--set", $"night-{day:D2}", "--source", "web", "--no-cache")).ExitCode);
+            Assert.Equal(0, (await Run("rotation", "run")).ExitCode);
+            _clock.Advance(TimeSpan.FromDays(1));
+        }
+
+        var primary = Path.Combine(_temp.Sub("vault"), "sites", "primary");
+        var weekly = Path.Combine(primary, "W00001.vtape");
+        var monthly = Path.Combine(primary, "M00001.vtape");
+        var bytes = await File.ReadAllBytesAsync(weekly);
+        bytes[bytes.Length / 2] ^= 0x20; // inside some segment record
+        await File.WriteAllBytesAsync(weekly, bytes);
+
+        var scan = await CliRun.RunAtAsync(_clock, "media", "scan", "--images", weekly);
+        var onlyDamaged = await CliRun.RunAtAsync(_clock, "media", "restore", "night-03", "--images", weekly, "--to", _temp.Sub("r1"));
+        var withOtherCopy = await CliRun.RunAtAsync(_clock, "media", "restore", "night-03", "--images", weekly, monthly, "--to", _temp.Sub("r2"));
+
+        Assert.Equal(10, scan.ExitCode);
+        Assert.Contains("fails its checksum", scan.Output);
+        Assert.Equal(6, onlyDamaged.ExitCode);
+        Assert.Contains("on none of the surviving media", onlyDamaged.Error);
+        onlyDamaged.AssertNoStackTrace();
+        Assert.True(withOtherCopy.ExitCode == 0, withOtherCopy.Error);
+        Assert.Contains("1 damaged records skipped", withOtherCopy.Output);
+        AssertSameTree(3, _temp.Sub("r2"));
+    }
+
+    [Fact]
+    public async Task a_policy_file_with_mistakes_is_refused_with_every_problem_named_and_nothing_recorded()
+    {
+        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
+        var policy = Rotation.Core.RotationPolicy.Default().ToJson().Replace("\"site\": \"offsite-b\"", "\"site\": \"offsite-c\"", StringComparison.Ordinal).Replace("\"keepDays\": 14", "\"keepDays\": 0", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(_temp.Sub("bad.json"), policy);
+        await File.WriteAllTextAsync(_temp.Sub("garbage.json"), "{ \"format\": ");
+
+        var bad = await Run("rotation", "configure", "--policy", _temp.Sub("bad.json"));
+        var garbage = await Run("rotation", "configure", "--policy", _temp.Sub("garbage.json"));
+        var missing = await Run("rotation", "configure", "--policy", _temp.Sub("nope.json"));
+        var plan = await Run("rotation", "plan");
+
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("keepDays must be at least 1", bad.Error);
+        Assert.Contains("site 'offsite-c' is not defined", bad.Error);
+        Assert.Equal(2, garbage.ExitCode);
+        Assert.Contains("not a valid policy document", garbage.Error);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Equal(2, plan.ExitCode);
+        Assert.Contains("not set up", plan.Error);
+        bad.AssertNoStackTrace();
+    }
+
+    [Fact]
+    public async Task media_are_shipped_received_and_lost_by_hand_and_a_lost_medium_no_longer_counts()
+    {
+        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
+        Assert.Equal(0, (await Run("rotation", "configure")).ExitCode);
+        _clock.SetUtcNow(new DateTimeOffset(2026, 1, 4, 20, 0, 0, TimeSpan.Zero)); // a first Sunday
+        WriteTree(_temp.Sub("source"), 0);
+        Assert.Equal(0, (await Run("push", _temp.Sub("source"), "--set", "night-00", "--source", "web", "--no-cache")).ExitCode);
+        Assert.Equal(0, (await Run("rotation", "run")).ExitCode);
+
+        var plan = await Run("rotation", "plan");
+        var ship = await Run("media", "ship", "W00001");
+        var receiveEarly = await Run("media", "ship", "W00001");
+        _clock.Advance(TimeSpan.FromDays(1));
+        var overdueNot = await Run("rotation", "plan");
+        var receive = await Run("media", "receive", "W00001");
+        var lose = await Run("media", "lose", "M00001", "--reason", "dropped in the river");
+        var drill = await Run("drill", "site-loss", "primary", "--json");
+        var retireBusy = await Run("media", "retire", "W00001", "--reason", "x");
+        var unknown = await Run("media", "show", "X99999");
+
+        Assert.Contains("ship     W00001 primary -> offsite-a", plan.Output);
+        Assert.Contains("ship     M00001 primary -> offsite-b", plan.Output);
+        Assert.True(ship.ExitCode == 0, ship.Error);
+        Assert.Equal(7, receiveEarly.ExitCode);
+        Assert.Contains("arrive   W00001", overdueNot.Output);
+        Assert.True(receive.ExitCode == 0, receive.Error);
+        Assert.True(File.Exists(Path.Combine(_temp.Sub("vault"), "sites", "offsite-a", "W00001.vtape")));
+        Assert.True(lose.ExitCode == 0, lose.Error);
+        var survival = JsonDocument.Parse(drill.Output).RootElement.GetProperty("sets")[0];
+        Assert.Equal("W00001", survival.GetProperty("fromMedia")[0].GetProperty("label").GetString());
+        Assert.Equal(7, retireBusy.ExitCode);
+        Assert.Contains("holds data needed until", retireBusy.Error);
+        Assert.Equal(3, unknown.ExitCode);
+    }
+}

@@ -100,8 +100,7 @@ public static class NightlyRun
 
         if (courier)
         {
-            var after = Planner.Plan(state, sets, date);
-            foreach (var move in after.Shipments.Where(s => state.Media[s.Label].State == MediumState.Full).Concat(plan.Recalls))
+            foreach (var move in Planner.Shipments(state, date).ToList().Concat(plan.Recalls))
             {
                 var medium = state.Media[move.Label];
                 await effects.MoveAsync(medium, move.From, null, ct);

@@ -86,14 +86,7 @@ public static class Planner
             writes.Add(new PlannedWrite(pool.Name, pool.Backup, [.. content.Sets.Select(s => s.SetId)], content.Segments, content.Bytes, needed, blank));
         }
 
-        var shipments = new List<PlannedMove>();
-        foreach (var m in state.Media.Values.Where(m => m.State == MediumState.Full && m.Site == drive).OrderBy(m => m.Label, StringComparer.Ordinal))
-        {
-            var destination = policy.Pool(m.Pool).Site;
-            if (destination != drive)
-                shipments.Add(new PlannedMove(m.Label, drive, destination, date.AddDays(policy.Site(destination).CourierDays), $"{m.Pool} written {m.WrittenOn:yyyy-MM-dd}"));
-        }
-
+        var shipments = Shipments(state, date).ToList();
         foreach (var write in writes)
         {
             var destination = policy.Pool(write.Pool).Site;
@@ -106,15 +99,29 @@ public static class Planner
             warnings.Add(new PlanWarning("transit-overdue", $"{m.Label} was due at {m.Destination} on {m.ArrivesBy:yyyy-MM-dd} and has not been received; find it, or mark it lost (vault media lose)."));
 
         warnings.AddRange(Unprotected(state, sets, date, policy));
-        foreach (var source in sets.Where(s => s.SealedOn <= date).Select(s => s.Source).Distinct().Order(StringComparer.Ordinal))
+        var firstSeen = new Dictionary<string, DateOnly>(StringComparer.Ordinal);
+        foreach (var set in InRange(sets, date.AddDays(-policy.WindowDays), date))
+            firstSeen.TryAdd(set.Source, set.SealedOn);
+        foreach (var (source, first) in firstSeen.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             var last = state.LastFullBySource.TryGetValue(source, out var d) ? d : (DateOnly?)null;
-            var first = sets.First(s => s.Source == source).SealedOn;
-            if ((last is null && date.DayNumber - first.DayNumber > policy.MaxDaysWithoutFull) || (last is { } l && date.DayNumber - l.DayNumber > policy.MaxDaysWithoutFull))
+            if (date.DayNumber - (last ?? first).DayNumber > policy.MaxDaysWithoutFull)
                 warnings.Add(new PlanWarning("no-recent-full", $"Source {source} has had no full backup on media {(last is { } x ? $"since {x:yyyy-MM-dd}" : "yet")} (limit {policy.MaxDaysWithoutFull} days)."));
         }
 
         return new Plan(date, writes, shipments, recalls, arrivals, expire, recycle, retire, warnings);
+    }
+
+    /// <summary>Media written and still at the drive's site whose pool is kept elsewhere: they go out with the next courier.</summary>
+    public static IEnumerable<PlannedMove> Shipments(RotationState state, DateOnly date)
+    {
+        var policy = state.Policy!;
+        foreach (var m in state.Media.Values.Where(m => m.State == MediumState.Full && m.Site == policy.DriveSite).OrderBy(m => m.Label, StringComparer.Ordinal))
+        {
+            var destination = policy.Pool(m.Pool).Site;
+            if (destination != policy.DriveSite)
+                yield return new PlannedMove(m.Label, policy.DriveSite, destination, date.AddDays(policy.Site(destination).CourierDays), $"{m.Pool} written {m.WrittenOn:yyyy-MM-dd}");
+        }
     }
 
     /// <summary>Sealed sets older than the policy's grace and within its window that are not on two sites, one off site.</summary>
@@ -176,8 +183,9 @@ public static class Planner
         if (pool.Backup == BackupKind.Full)
         {
             var onPool = state.WrittenByPool.GetValueOrDefault(pool.Name);
+            // The newest set of every source still backing up (one seen within the longest keep).
             var newest = new Dictionary<string, SetInfo>(StringComparer.Ordinal);
-            foreach (var set in InRange(sets, DateOnly.MinValue, date))
+            foreach (var set in InRange(sets, date.AddDays(-state.Policy!.WindowDays), date))
                 newest[set.Source] = set;
             var picked = InRange(sets, after, date).Where(s => onPool is null || !onPool.Contains(s.SetId)).ToHashSet();
             picked.UnionWith(newest.Values);

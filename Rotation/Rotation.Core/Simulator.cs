@@ -31,18 +31,25 @@ public static class Simulator
         public Task MoveAsync(MediumInfo medium, string? from, string? to, CancellationToken ct) => Task.CompletedTask;
     }
 
-    public static SimulationReport Run(RotationPolicy policy, SimulationOptions options, Action<DateOnly, RotationState, IReadOnlyList<SetInfo>, NightlySummary>? afterNight = null) =>
-        RunAsync(policy, options, afterNight).GetAwaiter().GetResult();
+    public static SimulationReport Run(RotationPolicy policy, SimulationOptions options, Action<DateOnly, RotationState, IReadOnlyList<SetInfo>, NightlySummary>? afterNight = null, Action<IRotationEvent>? recorded = null) =>
+        RunAsync(policy, options, afterNight, recorded).GetAwaiter().GetResult();
 
-    public static async Task<SimulationReport> RunAsync(RotationPolicy policy, SimulationOptions options, Action<DateOnly, RotationState, IReadOnlyList<SetInfo>, NightlySummary>? afterNight = null)
+    /// <param name="recorded">Sees every event, in order, as the log would hold it.</param>
+    public static async Task<SimulationReport> RunAsync(RotationPolicy policy, SimulationOptions options, Action<DateOnly, RotationState, IReadOnlyList<SetInfo>, NightlySummary>? afterNight = null, Action<IRotationEvent>? recorded = null)
     {
         var state = new RotationState();
         var first = options.Start.AddDays(-1);
-        state.Apply(new RotationConfigured(policy, first));
+        void Setup(IRotationEvent e)
+        {
+            state.Apply(e);
+            recorded?.Invoke(e);
+        }
+
+        Setup(new RotationConfigured(policy, first));
         foreach (var pool in policy.Pools)
         {
             for (var i = 0; i < pool.Media; i++)
-                state.Apply(new MediumLabeled(state.NextLabel(pool), pool.Name, pool.CapacityBytes, pool.MaxPasses, policy.DriveSite, first));
+                Setup(new MediumLabeled(state.NextLabel(pool), pool.Name, pool.CapacityBytes, pool.MaxPasses, policy.DriveSite, first));
         }
 
         var random = new Random(options.Seed);
@@ -74,7 +81,7 @@ public static class Simulator
                 sets.Add(new SetInfo($"src{s}-{date:yyyyMMdd}", $"src{s}", sealedAt, new SegmentRef($"manifest:src{s}-{date:yyyyMMdd}", 4096), [.. segments.Distinct()]));
             }
 
-            var summary = await NightlyRun.RunAsync(state, sets, date, effects, _ => Task.CompletedTask, courier: true, options.LabelWhenExhausted, _ => $"w{++ids}", CancellationToken.None);
+            var summary = await NightlyRun.RunAsync(state, sets, date, effects, e => { recorded?.Invoke(e); return Task.CompletedTask; }, courier: true, options.LabelWhenExhausted, _ => $"w{++ids}", CancellationToken.None);
             writes += summary.Written.Count;
             bytes += summary.Written.Sum(w => w.Media.Sum(m => m.Bytes));
             weekMoves += summary.Moves;

@@ -13,6 +13,7 @@ public static class VaultCli
         var root = Root(context);
         foreach (var command in RotationCommands.Create(context))
             root.Subcommands.Add(command);
+        root.Subcommands.Add(DemoCommand.Create(context));
         return root;
     }
 

@@ -41,7 +41,7 @@ public static class ApproverCommands
         }
         catch (ArgumentException ex)
         {
-            throw new VaultConfigurationException(ex.Message);
+            throw new VaultConfigurationException(ex.Sentence());
         }
 
         var file = parse.GetValue(Out)!;

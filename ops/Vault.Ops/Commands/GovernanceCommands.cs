@@ -73,7 +73,7 @@ public static class GovernanceCommands
         }
         catch (ArgumentException ex)
         {
-            throw new VaultConfigurationException($"The proposed rules are not valid: {ex.Message} Nothing was signed or recorded.");
+            throw new VaultConfigurationException($"The proposed rules are not valid: {ex.Sentence()} Nothing was signed or recorded.");
         }
     }
 

@@ -140,7 +140,7 @@ public static class InitCommand
         }
         catch (ArgumentException ex)
         {
-            throw new VaultConfigurationException(ex.Message);
+            throw new VaultConfigurationException(ex.Sentence());
         }
     }
 

@@ -47,7 +47,7 @@ public static class NightlyRun
         foreach (var label in plan.Recycle)
         {
             await effects.EraseAsync(state.Media[label], ct);
-            await Record(state, record, new MediumRecycled(label, date, "expired"));
+            await Record(state, record, new MediumRecycled(label, date, state.Media[label].State == MediumState.Writing ? "interrupted write" : "expired"));
         }
 
         foreach (var label in plan.Retire)
@@ -86,6 +86,7 @@ public static class NightlyRun
             for (var i = 0; i < packs.Count; i++)
             {
                 var label = write.Media[i];
+                await Record(state, record, new MediumLoaded(label, writeId, i, date));
                 media.Add(await effects.WriteAsync(writeId, pool, date, i, packs.Count, label, packs[i], ct));
                 placements.AddRange(packs[i].OfType<SegmentItem>().Select(s => new SegmentPlacement(s.Segment.Hash, label)));
             }

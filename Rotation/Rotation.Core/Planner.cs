@@ -49,6 +49,13 @@ public static class Planner
         var recalls = new List<PlannedMove>();
         foreach (var m in state.Media.Values.OrderBy(m => m.Label, StringComparer.Ordinal))
         {
+            if (m.State == MediumState.Writing)
+            {
+                warnings.Add(new PlanWarning("interrupted-write", $"{m.Label} was left half-written by an interrupted run; it is erased and reused."));
+                recycle.Add(m.Label);
+                continue;
+            }
+
             if (!m.HoldsData || m.NeededUntil is not { } until || until >= date)
                 continue;
             if (m.Sets.FirstOrDefault(held.Contains) is { } heldSet)

@@ -18,6 +18,12 @@ public sealed record MediumLabeled(string Label, string Pool, long Capacity, int
     public const string EventType = "MediumLabeled.v1";
 }
 
+/// <summary>A blank medium was loaded and tonight's write started on it; <see cref="MediaWritten"/> follows when it is complete.</summary>
+public sealed record MediumLoaded(string Label, string WriteId, int SpanIndex, DateOnly Date) : IRotationEvent
+{
+    public const string EventType = "MediumLoaded.v1";
+}
+
 /// <summary>A medium of a write, as written: its place in the span, bytes used and the SHA-256 of its image file.</summary>
 public sealed record WrittenMedium(string Label, int SpanIndex, long Bytes, string ImageSha256);
 

@@ -59,8 +59,30 @@ public sealed class RotationState
     public Dictionary<string, MediaWritten> Writes { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, List<(SetCopy Copy, MediaWritten Write)>> Copies { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Segments written since the last full, and where: an incremental writes only what is not here.</summary>
-    public Dictionary<string, MediumRef> Chain { get; } = new(StringComparer.Ordinal);
+    private readonly List<MediaWritten> _sinceFull = [];
+    private Dictionary<string, MediumRef>? _chain;
+
+    /// <summary>
+    /// Segments written since the last full, and where: an incremental writes only what is not here. Built when first
+    /// asked for after a write (replaying a long log then costs nothing per write).
+    /// </summary>
+    public IReadOnlyDictionary<string, MediumRef> Chain
+    {
+        get
+        {
+            if (_chain is null)
+            {
+                _chain = new Dictionary<string, MediumRef>(StringComparer.Ordinal);
+                foreach (var write in _sinceFull)
+                {
+                    foreach (var placement in write.Segments)
+                        _chain[placement.Hash] = new MediumRef(placement.Label, write.WriteId);
+                }
+            }
+
+            return _chain;
+        }
+    }
     public Dictionary<string, DateOnly> LastFullBySource { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, HashSet<string>> WrittenByPool { get; } = new(StringComparer.Ordinal);
     public HashSet<string> WrittenAnywhere { get; } = new(StringComparer.Ordinal);
@@ -93,6 +115,9 @@ public sealed class RotationState
                 var prefix = new string([.. l.Label.TakeWhile(char.IsAsciiLetter)]);
                 if (int.TryParse(l.Label.AsSpan(prefix.Length), out var n) && n >= _nextNumber.GetValueOrDefault(prefix, 1))
                     _nextNumber[prefix] = n + 1;
+                break;
+            case MediumLoaded l:
+                Update(l.Label, m => m.State = MediumState.Writing);
                 break;
             case MediaWritten w:
                 ApplyWrite(w);
@@ -172,13 +197,13 @@ public sealed class RotationState
 
         if (w.Kind == BackupKind.Full)
         {
-            Chain.Clear();
-            foreach (var source in w.Sets.Select(s => s.Source).Distinct())
-                LastFullBySource[source] = w.Date;
+            _sinceFull.Clear();
+            foreach (var set in w.Sets)
+                LastFullBySource[set.Source] = w.Date;
         }
 
-        foreach (var placement in w.Segments)
-            Chain[placement.Hash] = new MediumRef(placement.Label, w.WriteId);
+        _sinceFull.Add(w);
+        _chain = null;
         if (!WrittenByPool.TryGetValue(w.Pool, out var written2))
             WrittenByPool[w.Pool] = written2 = new HashSet<string>(StringComparer.Ordinal);
         written2.UnionWith(setIds);

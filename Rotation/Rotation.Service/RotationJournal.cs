@@ -21,6 +21,7 @@ public sealed class RotationJournal
     {
         [RotationConfigured.EventType] = typeof(RotationConfigured),
         [MediumLabeled.EventType] = typeof(MediumLabeled),
+        [MediumLoaded.EventType] = typeof(MediumLoaded),
         [MediaWritten.EventType] = typeof(MediaWritten),
         [MediumShipped.EventType] = typeof(MediumShipped),
         [MediumReceived.EventType] = typeof(MediumReceived),

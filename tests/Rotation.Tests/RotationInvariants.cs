@@ -123,3 +123,26 @@ public sealed class RotationInvariants
         Assert.Contains("no complete copy off site", violation);
     }
 }
+
+/// <summary>A run cut short between loading a medium and recording its write leaves it "writing"; the next plan erases and reuses it.</summary>
+public sealed class InterruptedWriteTests
+{
+    [Fact]
+    public void a_medium_left_writing_is_recycled_and_reused_by_the_next_night()
+    {
+        var policy = RotationPolicy.Default();
+        var state = new RotationState();
+        var day = new DateOnly(2026, 3, 2);
+        state.Apply(new RotationConfigured(policy, day));
+        state.Apply(new MediumLabeled("D00001", "daily", policy.Pools[0].CapacityBytes, 100, "primary", day));
+        state.Apply(new MediumLoaded("D00001", "daily-x", 0, day));
+        var sets = new[] { new SetInfo("s1", "web", new DateTimeOffset(2026, 3, 2, 21, 0, 0, TimeSpan.Zero), new SegmentRef("m1", 100), [new SegmentRef("a", 1000)]) };
+
+        var plan = Planner.Plan(state, sets, day.AddDays(1));
+
+        Assert.Equal(MediumState.Writing, state.Media["D00001"].State);
+        Assert.Contains("D00001", plan.Recycle);
+        Assert.Contains(plan.Warnings, w => w.Code == "interrupted-write");
+        Assert.Equal(["D00001"], plan.Writes.Single().Media);
+    }
+}

@@ -115,16 +115,16 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
         private PushProgress _totals = new(0, 0, 0, 0, 0, 0, 0);
 
         /// <summary>Chunks not yet asked about, across files, so many small files share one query.</summary>
-        private readonly List<(long Sequence, string Hash, ReadOnlyMemory<byte> Data)> _pending = [];
+        private readonly List<(long Sequence, string Hash, PooledChunk Data)> _pending = [];
         private long _pendingBytes;
 
         public async Task<(IReadOnlyList<string> Segments, long Size)> AddStreamAsync(Stream stream)
         {
             var hashes = new List<string>();
             long size = 0;
-            await foreach (var chunk in pusher._cdc.ChunkAsync(stream, ct))
+            await foreach (var chunk in pusher._cdc.ChunkPooledAsync(stream, ct))
             {
-                var hash = Convert.ToHexStringLower(SHA256.HashData(chunk.Span));
+                var hash = Convert.ToHexStringLower(SHA256.HashData(chunk.Memory.Span));
                 hashes.Add(hash);
                 size += chunk.Length;
                 _totals = _totals with { BytesRead = _totals.BytesRead + chunk.Length, Segments = _totals.Segments + 1 };
@@ -157,6 +157,9 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
 
         public async ValueTask DisposeAsync()
         {
+            foreach (var (_, _, chunk) in _pending)
+                chunk.Dispose();
+
             try
             {
                 await Task.WhenAll(_inFlight);
@@ -179,8 +182,9 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
                 return;
             var unknown = pending.Select(p => p.Hash).Where(h => !_known.Contains(h)).Distinct(StringComparer.Ordinal).ToArray();
             var present = await pusher.Client.QueryAsync(unknown, ct);
-            foreach (var (sequence, hash, data) in pending)
+            foreach (var (sequence, hash, chunk) in pending)
             {
+                using var data = chunk;
                 if (!_known.Add(hash) || present.Contains(hash))
                 {
                     _totals = _totals with { SegmentsDeduplicated = _totals.SegmentsDeduplicated + 1 };
@@ -191,8 +195,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
                 _inFlight.RemoveAll(t => t.IsCompletedSuccessfully);
                 if (_inFlight.FirstOrDefault(t => t.IsFaulted) is { } failed)
                     await failed; // surface the first refusal now
-                using var compressor = new Compressor(pusher._options.CompressionLevel);
-                var frame = compressor.Wrap(data.Span).ToArray();
+                var frame = Compress(data.Memory.Span);
                 var message = new PutSegment { SetId = setId, Sequence = sequence, Sha256 = hash, Length = data.Length, Encoding = "zstd", Data = frame };
                 _totals = _totals with { SegmentsSent = _totals.SegmentsSent + 1, BytesSent = _totals.BytesSent + frame.Length };
                 _inFlight.Add(SendAsync(message));
@@ -201,6 +204,21 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
             pending.Clear();
             _pendingBytes = 0;
             Report(_totals);
+        }
+
+        /// <summary>Compresses through a pooled buffer, so only the frame itself is a new array.</summary>
+        private byte[] Compress(ReadOnlySpan<byte> data)
+        {
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(data.Length));
+            try
+            {
+                using var compressor = new Compressor(pusher._options.CompressionLevel);
+                return buffer.AsSpan(0, compressor.Wrap(data, buffer)).ToArray();
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
 
         private async Task SendAsync(PutSegment message)

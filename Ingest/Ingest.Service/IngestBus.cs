@@ -1,3 +1,4 @@
+using Ingest.Client;
 using Ingest.Contracts;
 using Ingest.Service.Consumers;
 using MassTransit;
@@ -18,11 +19,18 @@ public static class IngestBus
         bus.AddConsumer<QuerySegmentsConsumer>();
     }
 
-    /// <summary>Plain JSON in and out, whatever the message type: every queue here carries one shape.</summary>
+    /// <summary>
+    /// Plain JSON in and out, whatever the message type: every queue here carries one shape. Segments are sent in their
+    /// binary form (bytes as the body, fields as headers) and accepted in either form.
+    /// </summary>
     public static void UsePlainJson(this IBusFactoryConfigurator bus)
     {
         bus.UseRawJsonSerializer(RawSerializerOptions.AnyMessageType, isDefault: true);
         bus.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+        var segments = new SegmentWireFormat();
+        bus.AddSerializer(segments, false);
+        bus.AddDeserializer(segments, false);
+        bus.Send<PutSegment>(x => x.UseSerializer(SegmentWireFormat.SegmentContentType));
     }
 
     public static void ConfigureIngestEndpoints(this IBusFactoryConfigurator bus, IBusRegistrationContext context, int concurrency)

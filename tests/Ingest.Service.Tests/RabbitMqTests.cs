@@ -44,4 +44,57 @@ public sealed class RabbitMqTests
         Assert.Contains("vault.ingest.segment_error\t1", errors);
         Assert.Equal(head, await vault.Log.ReadHeadAsync());
     }
+
+    /// <summary>
+    /// The binary form any AMQP client can publish: the frame as the body, the fields as headers. A good one is stored
+    /// and acknowledged; one whose hash header does not match the bytes is refused to its producer and records nothing.
+    /// </summary>
+    [Fact]
+    public async Task a_binary_segment_from_a_plain_amqp_client_is_stored_and_a_wrong_hash_header_is_refused()
+    {
+        var amqp = await TestBroker.NewVirtualHostAsync();
+        await using var vault = await TestVault.StartAsync(amqp);
+        await vault.Client.OpenAsync(new Contracts.OpenSet { SetId = "s1", Source = "web", Name = "n", Kind = "tree" }, CancellationToken.None);
+        var data = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("binary segment ", 1000)));
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
+        var frame = new ZstdSharp.Compressor(1).Wrap(data).ToArray();
+        var replies = new List<string>();
+
+        var factory = new ConnectionFactory { Uri = new Uri(amqp) };
+        await using (var connection = await factory.CreateConnectionAsync())
+        await using (var channel = await connection.CreateChannelAsync())
+        {
+            await channel.QueueDeclareAsync("vault.reply.raw", durable: true, exclusive: false, autoDelete: false);
+            var consumer = new RabbitMQ.Client.Events.AsyncEventingBasicConsumer(channel);
+            consumer.ReceivedAsync += (_, delivery) =>
+            {
+                lock (replies)
+                    replies.Add(Encoding.UTF8.GetString(delivery.Body.Span));
+                return Task.CompletedTask;
+            };
+            await channel.BasicConsumeAsync("vault.reply.raw", autoAck: true, consumer);
+            foreach (var (sequence, sha) in new[] { (0L, hash), (1L, new string('0', 64)) })
+            {
+                var properties = new BasicProperties
+                {
+                    ContentType = Client.SegmentWireFormat.MediaType, Persistent = true,
+                    Headers = new Dictionary<string, object?>
+                    {
+                        ["vault-set-id"] = "s1", ["vault-sequence"] = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), ["vault-sha256"] = sha,
+                        ["vault-length"] = data.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), ["vault-encoding"] = "zstd", ["vault-reply-to"] = "vault.reply.raw",
+                    },
+                };
+                await channel.BasicPublishAsync("vault.ingest.segment", "", mandatory: true, properties, frame);
+            }
+
+            for (var attempt = 0; attempt < 100 && replies.Count < 2; attempt++)
+                await Task.Delay(100);
+        }
+
+        Assert.Equal(2, replies.Count);
+        Assert.Contains(replies, r => r.Contains("\"segment-accepted\"", StringComparison.Ordinal) && r.Contains(hash, StringComparison.Ordinal));
+        Assert.Contains(replies, r => r.Contains("hash-mismatch", StringComparison.Ordinal));
+        Assert.Equal(hash, (await new BackupSets(vault.Log).SegmentAsync("s1", 0))!.Hash);
+        Assert.Null(await new BackupSets(vault.Log).SegmentAsync("s1", 1));
+    }
 }

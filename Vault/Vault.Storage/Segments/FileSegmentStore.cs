@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Vault.Core.Segments;
@@ -32,19 +33,41 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         CheckHash(hash, plaintext.Span);
         if (File.Exists(PathOf(hash)))
             return new SegmentPut(hash, false, new FileInfo(PathOf(hash)).Length);
-        using var compressor = new Compressor(_options.CompressionLevel);
-        return await WriteAsync(hash, compressor.Wrap(plaintext.Span).ToArray(), cancellationToken);
+        var buffer = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(plaintext.Length));
+        try
+        {
+            using var compressor = new Compressor(_options.CompressionLevel);
+            var length = compressor.Wrap(plaintext.Span, buffer);
+            return await WriteAsync(hash, buffer.AsMemory(0, length), cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     public async Task<SegmentPut> PutCompressedAsync(SegmentHash hash, long plaintextLength, ReadOnlyMemory<byte> zstdFrame, CancellationToken cancellationToken = default)
     {
         if (plaintextLength < 0 || plaintextLength > _options.MaxSegmentBytes)
             throw new SegmentRejectedException("too-large", $"The segment declares {plaintextLength} bytes; the limit is {_options.MaxSegmentBytes}.");
-        var plaintext = Decompress(zstdFrame.Span, (int)plaintextLength, exact: true, bad => new SegmentRejectedException(bad.Code, bad.Message));
-        CheckHash(hash, plaintext);
+        // Decompressed into a pooled buffer only to check the declared length and hash: large fresh arrays cost more
+        // here (page faults and full collections) than the decompression itself.
+        var plaintext = ArrayPool<byte>.Shared.Rent((int)plaintextLength + 1);
+        try
+        {
+            var written = DecompressInto(zstdFrame.Span, plaintext.AsSpan(0, (int)plaintextLength + 1), bad => new SegmentRejectedException(bad.Code, bad.Message));
+            if (written != plaintextLength)
+                throw new SegmentRejectedException("length-mismatch", $"it decompresses to {written} bytes, not the declared {plaintextLength}");
+            CheckHash(hash, plaintext.AsSpan(0, written));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(plaintext);
+        }
+
         if (File.Exists(PathOf(hash)))
             return new SegmentPut(hash, false, new FileInfo(PathOf(hash)).Length);
-        return await WriteAsync(hash, zstdFrame.ToArray(), cancellationToken);
+        return await WriteAsync(hash, zstdFrame, cancellationToken);
     }
 
     public Task<bool> ContainsAsync(SegmentHash hash, CancellationToken cancellationToken = default) => Task.FromResult(File.Exists(PathOf(hash)));
@@ -105,7 +128,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
 
     private string PathOf(SegmentHash hash) => Path.Combine(Root, hash.Hex[..2], hash.Hex + ".zst");
 
-    private async Task<SegmentPut> WriteAsync(SegmentHash hash, byte[] frame, CancellationToken cancellationToken)
+    private async Task<SegmentPut> WriteAsync(SegmentHash hash, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {
         var final = PathOf(hash);
         var directory = Path.GetDirectoryName(final)!;
@@ -148,30 +171,62 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     }
 
     /// <summary>
-    /// Decompresses into a buffer one byte larger than allowed, so a frame that would grow past it (a bomb, or a lie)
-    /// is caught without allocating more. With <paramref name="exact"/>, the output must be exactly <paramref name="limit"/> bytes.
+    /// Decompresses a frame of at most <paramref name="limit"/> bytes. When the frame declares its size (within the
+    /// limit), exactly that much is allocated and the frame must fill it; otherwise it goes through a pooled buffer one
+    /// byte larger than allowed, so a frame that would grow past the limit (a bomb, or a lie) is caught without
+    /// allocating more. With <paramref name="exact"/>, the output must be exactly <paramref name="limit"/> bytes.
     /// </summary>
     public static byte[] Decompress(ReadOnlySpan<byte> frame, int limit, bool exact, Func<(string Code, string Message), Exception> fail)
     {
-        byte[] buffer;
-        int size, written;
+        ulong declared;
         try
         {
-            var declared = Decompressor.GetDecompressedSize(frame);
-            size = exact || declared == 0 || declared > (ulong)limit ? limit : (int)declared;
-            buffer = new byte[size + 1];
-            using var decompressor = new Decompressor();
-            if (!decompressor.TryUnwrap(frame, buffer, out written) || written > size)
-                throw fail(("length-mismatch", $"it decompresses to more than {size} bytes"));
+            declared = Decompressor.GetDecompressedSize(frame);
         }
         catch (ZstdException ex)
         {
             throw fail(("bad-encoding", $"not a valid zstd frame: {ex.Message}"));
         }
 
-        if (exact && written != limit)
-            throw fail(("length-mismatch", $"it decompresses to {written} bytes, not the declared {limit}"));
-        return buffer[..written];
+        if (declared > 0 && declared <= (ulong)limit && (!exact || declared == (ulong)limit))
+        {
+            var output = GC.AllocateUninitializedArray<byte>((int)declared);
+            var written = DecompressInto(frame, output, fail);
+            if (written != output.Length)
+                throw fail(("length-mismatch", $"it decompresses to {written} bytes, not the {declared} its frame declares"));
+            return output;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(limit + 1);
+        try
+        {
+            var written = DecompressInto(frame, buffer.AsSpan(0, limit + 1), fail);
+            if (written > limit)
+                throw fail(("length-mismatch", $"it decompresses to more than {limit} bytes"));
+            if (exact && written != limit)
+                throw fail(("length-mismatch", $"it decompresses to {written} bytes, not the declared {limit}"));
+            return buffer.AsSpan(0, written).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Decompresses into <paramref name="output"/>; a frame that does not fit, or is not zstd, fails.</summary>
+    private static int DecompressInto(ReadOnlySpan<byte> frame, Span<byte> output, Func<(string Code, string Message), Exception> fail)
+    {
+        try
+        {
+            using var decompressor = new Decompressor();
+            if (!decompressor.TryUnwrap(frame, output, out var written))
+                throw fail(("length-mismatch", $"it decompresses to more than {output.Length - 1} bytes"));
+            return written;
+        }
+        catch (ZstdException ex)
+        {
+            throw fail(("bad-encoding", $"not a valid zstd frame: {ex.Message}"));
+        }
     }
 
     private static void SyncDirectory(string directory)

@@ -74,7 +74,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
 
     private static async Task<ManifestEntry> ReadFileAsync(Run run, string path, string relative, int mode, long mtime)
     {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan); // unbuffered: the chunker reads megabytes at a time into its own buffer
         var (segments, size) = await run.AddStreamAsync(stream);
         run.FileDone();
         return new ManifestEntry(relative, "file", mode, mtime, size, segments);
@@ -209,7 +209,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
         /// <summary>Compresses through a pooled buffer, so only the frame itself is a new array.</summary>
         private byte[] Compress(ReadOnlySpan<byte> data)
         {
-            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(data.Length));
+            var buffer = Vault.Core.Buffers.SegmentBuffers.Pool.Rent(Compressor.GetCompressBound(data.Length));
             try
             {
                 using var compressor = new Compressor(pusher._options.CompressionLevel);
@@ -217,7 +217,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
             }
             finally
             {
-                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                Vault.Core.Buffers.SegmentBuffers.Pool.Return(buffer);
             }
         }
 

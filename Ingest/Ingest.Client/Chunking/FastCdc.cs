@@ -77,7 +77,20 @@ public sealed class FastCdc
     /// </summary>
     public async IAsyncEnumerable<PooledChunk> ChunkPooledAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var buffer = new byte[2 * _sizes.Max];
+        var buffer = Vault.Core.Buffers.SegmentBuffers.Pool.Rent(2 * _sizes.Max);
+        try
+        {
+            await foreach (var chunk in ChunkIntoAsync(stream, buffer, 2 * _sizes.Max, cancellationToken))
+                yield return chunk;
+        }
+        finally
+        {
+            Vault.Core.Buffers.SegmentBuffers.Pool.Return(buffer);
+        }
+    }
+
+    private async IAsyncEnumerable<PooledChunk> ChunkIntoAsync(Stream stream, byte[] buffer, int capacity, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var start = 0;
         var end = 0;
         var eof = false;
@@ -92,7 +105,7 @@ public sealed class FastCdc
                     start = 0;
                 }
 
-                while (end < buffer.Length)
+                while (end < capacity)
                 {
                     var read = await stream.ReadAsync(buffer.AsMemory(end), cancellationToken);
                     if (read == 0)
@@ -109,7 +122,7 @@ public sealed class FastCdc
                 yield break;
             // Before EOF at least Max bytes are buffered here, so the cut is the one the whole stream would give.
             var length = Cut(buffer.AsSpan(start, end - start));
-            var copy = ArrayPool<byte>.Shared.Rent(length);
+            var copy = Vault.Core.Buffers.SegmentBuffers.Pool.Rent(length);
             buffer.AsSpan(start, length).CopyTo(copy);
             yield return new PooledChunk(copy, length);
             start += length;
@@ -148,6 +161,6 @@ public sealed class PooledChunk(byte[] buffer, int length) : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _buffer, null) is { } rented)
-            ArrayPool<byte>.Shared.Return(rented);
+            Vault.Core.Buffers.SegmentBuffers.Pool.Return(rented);
     }
 }

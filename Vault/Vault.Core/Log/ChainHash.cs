@@ -53,7 +53,7 @@ public static class ChainHash
         if (previousHash.Length != Size)
             throw new ArgumentException($"A previous hash is {Size} bytes; got {previousHash.Length}.", nameof(previousHash));
         var length = EncodedLength(streamId, eventType, metadata.Length, payload.Length);
-        var rented = ArrayPool<byte>.Shared.Rent(length);
+        var rented = Vault.Core.Buffers.SegmentBuffers.Pool.Rent(length);
         try
         {
             var written = Encode(rented, previousHash, position, streamId, streamVersion, eventType, recordedAtMicros, metadata, payload);
@@ -61,7 +61,7 @@ public static class ChainHash
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            Vault.Core.Buffers.SegmentBuffers.Pool.Return(rented);
         }
     }
 

@@ -33,7 +33,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         CheckHash(hash, plaintext.Span);
         if (File.Exists(PathOf(hash)))
             return new SegmentPut(hash, false, new FileInfo(PathOf(hash)).Length);
-        var buffer = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(plaintext.Length));
+        var buffer = Vault.Core.Buffers.SegmentBuffers.Pool.Rent(Compressor.GetCompressBound(plaintext.Length));
         try
         {
             using var compressor = new Compressor(_options.CompressionLevel);
@@ -42,7 +42,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Vault.Core.Buffers.SegmentBuffers.Pool.Return(buffer);
         }
     }
 
@@ -52,7 +52,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
             throw new SegmentRejectedException("too-large", $"The segment declares {plaintextLength} bytes; the limit is {_options.MaxSegmentBytes}.");
         // Decompressed into a pooled buffer only to check the declared length and hash: large fresh arrays cost more
         // here (page faults and full collections) than the decompression itself.
-        var plaintext = ArrayPool<byte>.Shared.Rent((int)plaintextLength + 1);
+        var plaintext = Vault.Core.Buffers.SegmentBuffers.Pool.Rent((int)plaintextLength + 1);
         try
         {
             var written = DecompressInto(zstdFrame.Span, plaintext.AsSpan(0, (int)plaintextLength + 1), bad => new SegmentRejectedException(bad.Code, bad.Message));
@@ -62,7 +62,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(plaintext);
+            Vault.Core.Buffers.SegmentBuffers.Pool.Return(plaintext);
         }
 
         if (File.Exists(PathOf(hash)))
@@ -197,7 +197,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
             return output;
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(limit + 1);
+        var buffer = Vault.Core.Buffers.SegmentBuffers.Pool.Rent(limit + 1);
         try
         {
             var written = DecompressInto(frame, buffer.AsSpan(0, limit + 1), fail);
@@ -209,7 +209,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Vault.Core.Buffers.SegmentBuffers.Pool.Return(buffer);
         }
     }
 

@@ -108,6 +108,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
     private sealed class Run(Pusher pusher, string setId, IProgress<PushProgress>? progress, CancellationToken ct) : IAsyncDisposable
     {
         private readonly SemaphoreSlim _window = new(pusher._options.Window);
+        private readonly Compressor _compressor = new(pusher._options.CompressionLevel); // segments are compressed one at a time
         private readonly List<Task> _inFlight = [];
         private readonly HashSet<string> _known = new(StringComparer.Ordinal);
         private readonly long _started = pusher.Clock.GetTimestamp();
@@ -170,6 +171,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
             }
 
             _window.Dispose();
+            _compressor.Dispose();
         }
 
         /// <summary>Skips what this push already sent or the vault already holds; sends the rest, keeping the window full.</summary>
@@ -212,8 +214,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
             var buffer = Vault.Core.Buffers.SegmentBuffers.Pool.Rent(Compressor.GetCompressBound(data.Length));
             try
             {
-                using var compressor = new Compressor(pusher._options.CompressionLevel);
-                return buffer.AsSpan(0, compressor.Wrap(data, buffer)).ToArray();
+                return buffer.AsSpan(0, _compressor.Wrap(data, buffer)).ToArray();
             }
             finally
             {

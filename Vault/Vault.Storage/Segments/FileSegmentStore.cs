@@ -24,6 +24,9 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
 {
     private readonly SegmentStoreOptions _options = options ?? new SegmentStoreOptions();
 
+    [ThreadStatic]
+    private static Decompressor? _decompressor;
+
     public string Root { get; } = Path.GetFullPath(root);
 
     public async Task<SegmentPut> PutAsync(SegmentHash hash, ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken = default)
@@ -37,7 +40,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         try
         {
             using var compressor = new Compressor(_options.CompressionLevel);
-            var length = compressor.Wrap(plaintext.Span, buffer);
+            var length = compressor.Wrap(plaintext.Span, buffer); // only for identity segments: producers normally send zstd
             return await WriteAsync(hash, buffer.AsMemory(0, length), cancellationToken);
         }
         finally
@@ -218,7 +221,8 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     {
         try
         {
-            using var decompressor = new Decompressor();
+            // One decompression context per thread: a new one per segment costs a native allocation and page faults each time.
+            var decompressor = _decompressor ??= new Decompressor();
             if (!decompressor.TryUnwrap(frame, output, out var written))
                 throw fail(("length-mismatch", $"it decompresses to more than {output.Length - 1} bytes"));
             return written;

@@ -177,6 +177,11 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
         /// <summary>Skips what this push already sent or the vault already holds; sends the rest, keeping the window full.</summary>
         private const long MaxPendingBytes = 32 * 1024 * 1024;
 
+        /// <summary>Compressed bytes sent and not yet answered, at most (besides one segment that alone exceeds it).</summary>
+        private const long MaxInFlightBytes = 32 * 1024 * 1024;
+
+        private long _inFlightBytes;
+
         private async Task FlushAsync()
         {
             var pending = _pending;
@@ -198,8 +203,12 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
                 if (_inFlight.FirstOrDefault(t => t.IsFaulted) is { } failed)
                     await failed; // surface the first refusal now
                 var frame = Compress(data.Memory.Span);
+                // The window bounds the count in flight; this bounds the bytes, so eight 8 MiB segments cannot pile up.
+                while (Interlocked.Read(ref _inFlightBytes) + frame.Length > MaxInFlightBytes && _inFlight.FirstOrDefault(t => !t.IsCompleted) is not null)
+                    await Task.WhenAny(_inFlight.Where(t => !t.IsCompleted));
                 var message = new PutSegment { SetId = setId, Sequence = sequence, Sha256 = hash, Length = data.Length, Encoding = "zstd", Data = frame };
                 _totals = _totals with { SegmentsSent = _totals.SegmentsSent + 1, BytesSent = _totals.BytesSent + frame.Length };
+                Interlocked.Add(ref _inFlightBytes, frame.Length);
                 _inFlight.Add(SendAsync(message));
             }
 
@@ -230,6 +239,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
             }
             finally
             {
+                Interlocked.Add(ref _inFlightBytes, -message.Data!.Length);
                 _window.Release();
             }
         }

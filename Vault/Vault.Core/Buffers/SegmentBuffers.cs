@@ -10,7 +10,7 @@ namespace Vault.Core.Buffers;
 /// </summary>
 public static class SegmentBuffers
 {
-    public const int PerSize = 8;
+    public const int PerSize = 4;
 
     public static ArrayPool<byte> Pool { get; } = ArrayPool<byte>.Create(16 << 20, PerSize);
 }

@@ -64,9 +64,9 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
                     {
                         foreach (var _ in entry.Segments ?? [])
                         {
-                            var data = await reads.NextAsync();
-                            await output.WriteAsync(data, ct);
-                            total += data.Length;
+                            using var data = await reads.NextAsync();
+                            await output.WriteAsync(data.Memory, ct);
+                            total += data.Memory.Length;
                             segments++;
                             bytes?.Report(total);
                         }
@@ -97,9 +97,9 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
         await using var reads = new SegmentPrefetch(store, hashes, ct);
         foreach (var _ in hashes)
         {
-            var data = await reads.NextAsync();
-            await output.WriteAsync(data, ct);
-            total += data.Length;
+            using var data = await reads.NextAsync();
+            await output.WriteAsync(data.Memory, ct);
+            total += data.Memory.Length;
             segments++;
         }
 
@@ -114,7 +114,7 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
     private sealed class SegmentPrefetch : IAsyncDisposable
     {
         private const int Depth = 6;
-        private readonly System.Threading.Channels.Channel<Task<byte[]>> _ready = System.Threading.Channels.Channel.CreateBounded<Task<byte[]>>(Depth);
+        private readonly System.Threading.Channels.Channel<Task<SegmentLease>> _ready = System.Threading.Channels.Channel.CreateBounded<Task<SegmentLease>>(Depth);
         private readonly CancellationTokenSource _stop;
         private readonly Task _producer;
 
@@ -126,7 +126,7 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
                 try
                 {
                     foreach (var hash in hashes)
-                        await _ready.Writer.WriteAsync(Task.Run(() => store.ReadAsync(SegmentHash.Parse(hash), _stop.Token)), _stop.Token);
+                        await _ready.Writer.WriteAsync(Task.Run(() => store.LeaseAsync(SegmentHash.Parse(hash), _stop.Token)), _stop.Token);
                     _ready.Writer.TryComplete();
                 }
                 catch (Exception ex)
@@ -136,7 +136,7 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
             });
         }
 
-        public async Task<byte[]> NextAsync() => await await _ready.Reader.ReadAsync(_stop.Token);
+        public async Task<SegmentLease> NextAsync() => await await _ready.Reader.ReadAsync(_stop.Token);
 
         public async ValueTask DisposeAsync()
         {
@@ -151,7 +151,7 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
 
             while (_ready.Reader.TryRead(out var pending))
             {
-                try { await pending; }
+                try { (await pending).Dispose(); }
                 catch (Exception) { } // abandoned read-ahead: its failure, if any, no longer matters
             }
 

@@ -10,6 +10,27 @@ public interface ISegmentReader
 {
     /// <summary>The plaintext, verified against its hash; a damaged segment throws <see cref="SegmentCorruptException"/>.</summary>
     Task<byte[]> ReadAsync(SegmentHash hash, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The same plaintext, possibly in a pooled buffer that returns to its pool when the lease is disposed: for
+    /// restores, which copy each segment out once and would otherwise churn through fresh multi-megabyte arrays.
+    /// </summary>
+    async Task<SegmentLease> LeaseAsync(SegmentHash hash, CancellationToken cancellationToken = default) =>
+        new(await ReadAsync(hash, cancellationToken), null);
+}
+
+/// <summary>A segment's plaintext, lent out; dispose it once the bytes have been used.</summary>
+public sealed class SegmentLease(byte[] buffer, int? length, Action<byte[]>? returnBuffer = null) : IDisposable
+{
+    private byte[]? _buffer = buffer;
+
+    public ReadOnlyMemory<byte> Memory => (_buffer ?? throw new ObjectDisposedException(nameof(SegmentLease))).AsMemory(0, length ?? _buffer.Length);
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _buffer, null) is { } lent)
+            returnBuffer?.Invoke(lent);
+    }
 }
 
 /// <summary>

@@ -94,6 +94,66 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         }
     }
 
+    /// <summary>Reads and verifies a segment through pooled buffers: the stored frame and the plaintext both come from the segment pool.</summary>
+    public async Task<SegmentLease> LeaseAsync(SegmentHash hash, CancellationToken cancellationToken = default)
+    {
+        var pool = Vault.Core.Buffers.SegmentBuffers.Pool;
+        byte[] frame;
+        int frameLength;
+        try
+        {
+            using var handle = File.OpenHandle(PathOf(hash), FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous);
+            frameLength = (int)RandomAccess.GetLength(handle);
+            frame = pool.Rent(frameLength);
+            var read = 0;
+            while (read < frameLength)
+            {
+                var n = await RandomAccess.ReadAsync(handle, frame.AsMemory(read, frameLength - read), read, cancellationToken);
+                if (n == 0)
+                    break;
+                read += n;
+            }
+
+            frameLength = read;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new SegmentNotFoundException($"Segment {hash} is not in the store at {Root}.");
+        }
+
+        byte[]? plaintext = null;
+        try
+        {
+            var fail = (Func<(string Code, string Message), Exception>)(bad => new SegmentCorruptException($"Segment {hash} at {PathOf(hash)} is damaged ({bad.Message}). Restore it from another site's copy."));
+            ulong declared;
+            try
+            {
+                declared = Decompressor.GetDecompressedSize(frame.AsSpan(0, frameLength));
+            }
+            catch (ZstdException ex)
+            {
+                throw fail(("bad-encoding", ex.Message));
+            }
+
+            var limit = declared > 0 && declared <= (ulong)_options.MaxSegmentBytes ? (int)declared : _options.MaxSegmentBytes;
+            plaintext = pool.Rent(limit + 1);
+            var written = DecompressInto(frame.AsSpan(0, frameLength), plaintext.AsSpan(0, limit + 1), fail);
+            if (written > limit || (declared > 0 && (ulong)written != declared))
+                throw fail(("length-mismatch", $"it decompresses to {written} bytes, not the {declared} its frame declares"));
+            if (SegmentHash.Of(plaintext.AsSpan(0, written)) != hash)
+                throw new SegmentCorruptException($"Segment {hash} at {PathOf(hash)} no longer matches its hash. Restore it from another site's copy.");
+            var lease = new SegmentLease(plaintext, written, lent => pool.Return(lent));
+            plaintext = null;
+            return lease;
+        }
+        finally
+        {
+            pool.Return(frame);
+            if (plaintext is not null)
+                pool.Return(plaintext);
+        }
+    }
+
     public async Task<byte[]> ReadAsync(SegmentHash hash, CancellationToken cancellationToken = default)
     {
         var stored = await ReadStoredAsync(hash, cancellationToken);

@@ -12,11 +12,15 @@ public enum BackupKind
     Full,
 }
 
-/// <summary>A place media live: the primary site with the drive, or an off-site vault a courier reaches in some days.</summary>
+/// <summary>
+/// A place media live: the primary site with the drive, or an off-site vault a courier reaches in some days. Its
+/// images are kept in <see cref="Root"/> (in production, a mount at that place); by default sites/NAME in the vault.
+/// </summary>
 public sealed record SiteDefinition(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("offsite")] bool Offsite,
-    [property: JsonPropertyName("courierDays")] int CourierDays = 0);
+    [property: JsonPropertyName("courierDays")] int CourierDays = 0,
+    [property: JsonPropertyName("root")] string? Root = null);
 
 /// <summary>When a pool is written: on these days of the week, optionally only the first such day of the month.</summary>
 public sealed record Schedule(
@@ -121,6 +125,10 @@ public sealed record RotationPolicy(
             problems.Add($"driveSite '{DriveSite}' must be the on-site location, not an off-site one");
         if (!Sites.Any(s => s.Offsite))
             problems.Add("no site is off site: a fire at the primary would take every copy");
+        foreach (var site in Sites.Where(s => s.Root is not null && !Path.IsPathFullyQualified(s.Root)))
+            problems.Add($"site '{site.Name}': root must be an absolute path (a mount at that place), or left out for sites/{site.Name} in the vault");
+        foreach (var duplicate in Sites.Where(s => s.Root is not null).GroupBy(s => s.Root).Where(g => g.Count() > 1))
+            problems.Add($"sites {string.Join(" and ", duplicate.Select(s => s.Name))} share the root {duplicate.Key}: a fire would take both");
         foreach (var site in Sites.Where(s => s.CourierDays < 0 || (s.Offsite && s.CourierDays == 0)))
             problems.Add($"site '{site.Name}': courierDays must be at least 1 for an off-site location and never negative");
         foreach (var duplicate in Pools.GroupBy(p => p.Name).Where(g => g.Count() > 1))

@@ -3,8 +3,8 @@ using Rotation.Core;
 namespace Rotation.Service;
 
 /// <summary>
-/// Where images live: each site is a directory (by default sites/SITE in the vault directory; in production a mount
-/// at that place), and media in transit sit in sites/in-transit. An image is LABEL.vtape.
+/// Where images live: each site is a directory (its "root" in the policy, in production a mount at that place; by
+/// default sites/SITE in the vault directory), and media in transit sit in sites/in-transit. An image is LABEL.vtape.
 /// </summary>
 public sealed class SiteLayout(string vaultDirectory, RotationPolicy policy)
 {
@@ -13,7 +13,8 @@ public sealed class SiteLayout(string vaultDirectory, RotationPolicy policy)
 
     public string Root { get; } = Path.Combine(vaultDirectory, "sites");
 
-    public string DirectoryOf(string? site) => Path.Combine(Root, site ?? InTransit);
+    public string DirectoryOf(string? site) =>
+        site is not null && policy.Sites.FirstOrDefault(s => s.Name == site)?.Root is { } mount ? mount : Path.Combine(Root, site ?? InTransit);
 
     public string ImageOf(string label, string? site) => Path.Combine(DirectoryOf(site), label + Extension);
 

@@ -146,3 +146,21 @@ public sealed class InterruptedWriteTests
         Assert.Equal(["D00001"], plan.Writes.Single().Media);
     }
 }
+
+public sealed class PolicyValidationTests
+{
+    [Fact]
+    public void a_site_root_must_be_absolute_and_two_sites_cannot_share_one()
+    {
+        var policy = RotationPolicy.Default() with
+        {
+            Sites = [new SiteDefinition("primary", false, 0, "relative/dir"), new SiteDefinition("offsite-a", true, 1, "/mnt/vault"), new SiteDefinition("offsite-b", true, 2, "/mnt/vault")],
+        };
+
+        var problems = policy.Problems();
+
+        Assert.Contains(problems, p => p.Contains("root must be an absolute path", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("share the root /mnt/vault", StringComparison.Ordinal));
+        Assert.Empty(RotationPolicy.Default().Problems());
+    }
+}

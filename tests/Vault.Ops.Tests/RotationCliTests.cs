@@ -214,4 +214,29 @@ public sealed class RotationCliTests : IDisposable
         Assert.Contains("holds data needed until", retireBusy.Error);
         Assert.Equal(3, unknown.ExitCode);
     }
+
+    [Fact]
+    public async Task a_site_with_its_own_root_receives_its_images_there()
+    {
+        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
+        var mount = _temp.Sub("mnt-offsite-a");
+        var policy = Rotation.Core.RotationPolicy.Default();
+        policy = policy with { Sites = [.. policy.Sites.Select(s => s.Name == "offsite-a" ? s with { Root = mount } : s)] };
+        await File.WriteAllTextAsync(_temp.Sub("policy.json"), policy.ToJson());
+        Assert.Equal(0, (await Run("rotation", "configure", "--policy", _temp.Sub("policy.json"))).ExitCode);
+        _clock.SetUtcNow(new DateTimeOffset(2026, 1, 4, 20, 0, 0, TimeSpan.Zero)); // a Sunday: a weekly full for offsite-a
+        WriteTree(_temp.Sub("source"), 0);
+        Assert.Equal(0, (await Run("push", _temp.Sub("source"), "--set", "night-00", "--source", "web", "--no-cache")).ExitCode);
+
+        Assert.Equal(0, (await Run("rotation", "run", "--courier")).ExitCode);
+        _clock.Advance(TimeSpan.FromDays(1));
+        Assert.Equal(0, (await Run("rotation", "run", "--courier")).ExitCode);
+
+        Assert.True(File.Exists(Path.Combine(mount, "W00001.vtape")));
+        Assert.False(Directory.Exists(Path.Combine(_temp.Sub("vault"), "sites", "offsite-a")) && Directory.GetFiles(Path.Combine(_temp.Sub("vault"), "sites", "offsite-a")).Length > 0);
+        var drill = await Run("drill", "site-loss", "primary", "--execute", _temp.Sub("drill"));
+        Assert.True(drill.ExitCode == 0, drill.Error);
+        AssertSameTree(0, Path.Combine(_temp.Sub("drill"), "night-00"));
+    }
 }

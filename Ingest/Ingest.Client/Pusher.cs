@@ -52,10 +52,11 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
                 entries.Add(new ManifestEntry(relative, "symlink", mode, mtime, 0, Target: target));
             else if (info is DirectoryInfo)
                 entries.Add(new ManifestEntry(relative, "dir", mode, mtime, 0));
-            else if (before.TryGetValue(relative, out var last) && last.Size == ((FileInfo)info).Length && last.MtimeUnixMs == mtime)
+            else if (before.TryGetValue(relative, out var last) && last.Size == ((FileInfo)info).Length && last.MtimeUnixMs == mtime
+                     && FileIdentity.InodeOf(path) is var inode && (last.Inode is null || inode is null || last.Inode == inode))
             {
                 unchanged.Add((entries.Count, path));
-                entries.Add(last with { Mode = mode });
+                entries.Add(last with { Mode = mode, Inode = inode ?? last.Inode });
                 run.FileDone(unchanged: true);
             }
             else
@@ -77,7 +78,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan); // unbuffered: the chunker reads megabytes at a time into its own buffer
         var (segments, size) = await run.AddStreamAsync(stream);
         run.FileDone();
-        return new ManifestEntry(relative, "file", mode, mtime, size, segments);
+        return new ManifestEntry(relative, "file", mode, mtime, size, segments, Inode: FileIdentity.InodeOf(path));
     }
 
     public async Task<PushResult> PushStreamAsync(Stream input, string setId, string source, string name, IProgress<PushProgress>? progress, CancellationToken ct)

@@ -65,6 +65,31 @@ public sealed class RoundTripTests
         Trees.AssertSame(source, vault.Sub("r2"));
     }
 
+    /// <summary>A file replaced by another with the same size and mtime (a new inode) is read again, not taken from the previous manifest.</summary>
+    [Fact]
+    public async Task a_file_replaced_with_the_same_size_and_mtime_but_a_new_inode_is_read_again()
+    {
+        await using var vault = await TestVault.StartAsync();
+        var source = vault.Sub("source");
+        Trees.Generate(source, seed: 9);
+        var target = Path.Combine(source, "docs", "readme.txt");
+        var first = await vault.Pusher().PushTreeAsync(source, "web-1", "web", "nightly", null, CancellationToken.None, null);
+        var size = new FileInfo(target).Length;
+        var mtime = File.GetLastWriteTimeUtc(target);
+        var replacement = Path.Combine(source, "replacement.tmp");
+        await File.WriteAllBytesAsync(replacement, Enumerable.Repeat((byte)'x', (int)size).ToArray());
+        File.SetLastWriteTimeUtc(replacement, mtime);
+        File.Move(replacement, target, overwrite: true); // how editors and package managers replace files: a new inode
+
+        var second = await vault.Pusher().PushTreeAsync(source, "web-2", "web", "nightly", null, CancellationToken.None, first.Manifest);
+        await new SetRestorer(vault.Log, vault.Store).RestoreTreeAsync("web-2", vault.Sub("r2"), null, CancellationToken.None);
+
+        Assert.NotNull(first.Manifest.Entries.Single(e => e.Path == "docs/readme.txt").Inode);
+        Assert.Equal(first.Totals.Files - 1, second.Totals.FilesUnchanged);
+        Assert.Equal(size, second.Totals.BytesRead);
+        Assert.Equal(new string('x', (int)size), await File.ReadAllTextAsync(Path.Combine(vault.Sub("r2"), "docs", "readme.txt")));
+    }
+
     [Fact]
     public async Task an_unchanged_file_whose_segments_left_the_vault_is_read_and_sent_again()
     {

@@ -32,7 +32,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
 
     private TimeProvider Clock => clock;
 
-    /// <param name="previous">The last manifest pushed from this source: files with the same path, size and mtime are not read again.</param>
+    /// <param name="previous">The last manifest pushed from this source: files with the same path, size, mtime and inode are not read again.</param>
     public async Task<PushResult> PushTreeAsync(string root, string setId, string source, string name, IProgress<PushProgress>? progress, CancellationToken ct, Manifest? previous = null)
     {
         var full = Path.GetFullPath(root);

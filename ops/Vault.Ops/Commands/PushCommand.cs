@@ -14,7 +14,7 @@ public static class PushCommand
     private static readonly Option<string> SourceSystem = new("--source") { Description = "The system the data comes from, e.g. web01.", Required = true, HelpName = "SYSTEM" };
     private static readonly Option<string?> Cache = new("--cache")
     {
-        Description = "Where to keep the last manifest of each pushed directory, so files with the same path, size and mtime are not read again (default: $XDG_CACHE_HOME/vault or ~/.cache/vault).",
+        Description = "Where to keep the last manifest of each pushed directory, so files with the same path, size, mtime and inode are not read again (default: $XDG_CACHE_HOME/vault or ~/.cache/vault).",
         HelpName = "DIR",
     };
 

@@ -169,12 +169,12 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
             var wanted = report.Sets.Where(s => s.FromMedia is not null).ToList();
             if (newestOnly)
                 wanted = [.. wanted.GroupBy(s => s.Source).Select(g => g.MaxBy(s => s.SealedAt)!)];
-            var labels = wanted.SelectMany(s => s.FromMedia!).Select(r => r.Label).ToHashSet(StringComparer.Ordinal);
-            progress?.Report($"reading {labels.Count} surviving images");
+            progress?.Report($"reading the surviving images ({wanted.Count} sets to restore)");
             library = TapeLibrary.Open(layout.SurvivingDirectories(site));
+            var byId = sets.ToDictionary(s => s.SetId, StringComparer.Ordinal);
             foreach (var survival in wanted)
             {
-                var set = sets.First(s => s.SetId == survival.SetId);
+                var set = byId[survival.SetId];
                 try
                 {
                     var manifest = Manifest.Parse(await library.ReadAsync(Vault.Core.Segments.SegmentHash.Parse(set.Manifest.Hash), ct));
@@ -203,7 +203,7 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
         }
 
         var recorded = new DrillRecorded(site, date, keyLost, report.Sets.Count(s => s.Restorable), report.Sets.Count(s => !s.Restorable),
-            report.Sources.ToDictionary(p => p.Key, p => new DrillSource(p.Value.NewestRestorableSet, sets.FirstOrDefault(s => s.SetId == p.Value.NewestRestorableSet)?.SealedAt, p.Value.RecoveryPointHours)),
+            report.Sources.ToDictionary(p => p.Key, p => new DrillSource(p.Value.NewestRestorableSet, report.Sets.FirstOrDefault(s => s.SetId == p.Value.NewestRestorableSet)?.SealedAt, p.Value.RecoveryPointHours)),
             restoreTo is not null, restored.Count, bytes, failures);
         var current = await LoadAsync(null, ct);
         await current.RecordAsync(recorded, ct);

@@ -156,11 +156,8 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
 
     public async Task<byte[]> ReadAsync(SegmentHash hash, CancellationToken cancellationToken = default)
     {
-        var stored = await ReadStoredAsync(hash, cancellationToken);
-        var plaintext = Decompress(stored, _options.MaxSegmentBytes, exact: false, bad => new SegmentCorruptException($"Segment {hash} at {PathOf(hash)} is damaged ({bad.Message}). Restore it from another site's copy."));
-        if (SegmentHash.Of(plaintext) != hash)
-            throw new SegmentCorruptException($"Segment {hash} at {PathOf(hash)} no longer matches its hash. Restore it from another site's copy.");
-        return plaintext;
+        using var lease = await LeaseAsync(hash, cancellationToken);
+        return lease.Memory.ToArray();
     }
 
     public Task<bool> RemoveAsync(SegmentHash hash, CancellationToken cancellationToken = default)

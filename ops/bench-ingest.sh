@@ -14,8 +14,8 @@ serve_pid=""
 cleanup() { [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; bash ops/services.sh stop >/dev/null 2>&1; rm -rf "$work"; }
 trap cleanup EXIT
 set -a; . ops/.services.env; set +a
-dotnet build ops/Vault.Ops -c Release -v quiet -nologo >/dev/null
-vault() { dotnet "$root/ops/Vault.Ops/bin/Release/net10.0/vault.dll" "$@"; }
+cli="${VAULT_CLI:-$(ops/build-cli.sh)}" # VAULT_CLI: another build of vault.dll to measure
+vault() { dotnet "$cli" "$@"; }
 now() { date +%s.%N; }
 rss() { awk '/Maximum resident/ {printf "%.0f", $6/1024}' "$1"; }
 
@@ -25,15 +25,15 @@ export XDG_CACHE_HOME="$work/cache" VAULT_DIR="$work/vault" VAULT_KEY_PASSWORD=b
 a=$(vault approver keygen --name a --out "$work/a.key" --kdf-iterations 10000)
 b=$(vault approver keygen --name b --out "$work/b.key" --kdf-iterations 10000)
 vault init --approver "$a" --approver "$b" >/dev/null
-dotnet "$root/ops/Vault.Ops/bin/Release/net10.0/vault.dll" serve --amqp "$VAULT_TEST_AMQP" 2>"$work/serve.log" &
+dotnet "$cli" serve --amqp "$VAULT_TEST_AMQP" 2>"$work/serve.log" &
 serve_pid=$! # the dotnet process itself, so cleanup stops it
 sleep 4
 restic init -q -r "$work/restic"
 
-t0=$(now); /usr/bin/time -v -o "$work/push1.time" dotnet "$root/ops/Vault.Ops/bin/Release/net10.0/vault.dll" push "$work/data" --set b1 --source bench --amqp "$VAULT_TEST_AMQP" --json >"$work/push1.json"; t1=$(now)
+t0=$(now); /usr/bin/time -v -o "$work/push1.time" dotnet "$cli" push "$work/data" --set b1 --source bench --amqp "$VAULT_TEST_AMQP" --json >"$work/push1.json"; t1=$(now)
 restic backup -q -r "$work/restic" "$work/data"; t2=$(now)
 python3 ops/change-dataset.py "$work/data"
-t3=$(now); /usr/bin/time -v -o "$work/push2.time" dotnet "$root/ops/Vault.Ops/bin/Release/net10.0/vault.dll" push "$work/data" --set b2 --source bench --amqp "$VAULT_TEST_AMQP" --json >"$work/push2.json"; t4=$(now)
+t3=$(now); /usr/bin/time -v -o "$work/push2.time" dotnet "$cli" push "$work/data" --set b2 --source bench --amqp "$VAULT_TEST_AMQP" --json >"$work/push2.json"; t4=$(now)
 restic backup -q -r "$work/restic" "$work/data"; t5=$(now)
 vault restore b2 --to "$work/restored" >/dev/null; t6=$(now)
 restic restore -q -r "$work/restic" latest --target "$work/restic-restored"; t7=$(now)

@@ -11,9 +11,8 @@ data="/tmp/vault-bench-data-$size"
 [ -d "$data" ] || python3 ops/gen-dataset.py "$data" "$size"
 bash ops/services.sh start >/dev/null
 set -a; . ops/.services.env; set +a
-dotnet build ops/Vault.Ops -c Release -v quiet -nologo >/dev/null
 work="$(mktemp -d /tmp/vault-bench-XXXX)"
-V=(dotnet "$root/ops/Vault.Ops/bin/Release/net10.0/vault.dll")
+V=(dotnet "${VAULT_CLI:-$(ops/build-cli.sh)}") # VAULT_CLI: another build of vault.dll to measure
 export VAULT_DIR="$work/vault" VAULT_KEY_PASSWORD=bench XDG_CACHE_HOME="$work/cache"
 a=$("${V[@]}" approver keygen --name a --out "$work/a.key" --kdf-iterations 10000)
 b=$("${V[@]}" approver keygen --name b --out "$work/b.key" --kdf-iterations 10000)

@@ -8,5 +8,5 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${1:-$(mktemp -d)}"
 shift || true
-dotnet build "$root/ops/Vault.Ops" -c Release -v quiet -nologo >/dev/null
-exec dotnet "$root/ops/Vault.Ops/bin/Release/net10.0/vault.dll" demo --work "$work" "$@"
+cli="$("$root/ops/build-cli.sh")"
+exec dotnet "$cli" demo --work "$work" "$@"

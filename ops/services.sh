@@ -73,7 +73,6 @@ start_rabbitmq() {
   echo "$epmd" >"$dir/epmd_port"; echo "$port" >"$dir/port"
   printf 'listeners.tcp.default = 127.0.0.1:%s\ndistribution.listener.port_range.min = %s\ndistribution.listener.port_range.max = %s\nloopback_users = none\n' \
     "$port" "$dist" "$dist" >"$dir/rabbitmq.conf"
-  [ -n "${RMQ_EXTRA_CONF:-}" ] && printf '%b\n' "$RMQ_EXTRA_CONF" >>"$dir/rabbitmq.conf"
   echo '[].' >"$dir/enabled_plugins"
   (
     rmq_env

@@ -23,14 +23,30 @@ public sealed record PushOptions
 /// The producer: walks a directory (or reads a stream), cuts content-defined chunks, asks the vault which it holds,
 /// compresses and sends only the others with a window in flight, then seals the set with its manifest.
 /// </summary>
-public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions? options = null)
+public sealed class Pusher
 {
-    private readonly PushOptions _options = options ?? new PushOptions();
+    private readonly Task<IngestClient> _client;
+    private readonly TimeProvider _clock;
+    private readonly PushOptions _options;
     private readonly FastCdc _cdc = new();
 
-    private IngestClient Client => client;
+    public Pusher(IngestClient client, TimeProvider clock, PushOptions? options = null)
+        : this(Task.FromResult(client), clock, options)
+    {
+    }
 
-    private TimeProvider Clock => clock;
+    /// <param name="client">
+    /// The client, possibly still connecting: a push walks, reads and hashes meanwhile and waits for it only to ask,
+    /// send or seal (a bus start costs about 0.3 s, a good part of a push of a tree that barely changed).
+    /// </param>
+    public Pusher(Task<IngestClient> client, TimeProvider clock, PushOptions? options = null)
+    {
+        _client = client;
+        _clock = clock;
+        _options = options ?? new PushOptions();
+    }
+
+    private TimeProvider Clock => _clock;
 
     /// <param name="previous">The last manifest pushed from this source: files with the same path, size, mtime and inode are not read again.</param>
     public async Task<PushResult> PushTreeAsync(string root, string setId, string source, string name, IProgress<PushProgress>? progress, CancellationToken ct, Manifest? previous = null)
@@ -38,8 +54,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
         var full = Path.GetFullPath(root);
         if (!Directory.Exists(full))
             throw new Vault.Core.Errors.VaultConfigurationException($"{full} is not a directory; push a directory, or '-' for standard input.");
-        await using var run = new Run(this, setId, progress, ct);
-        await client.OpenAsync(new OpenSet { SetId = setId, Source = source, Name = name, Kind = "tree" }, ct);
+        await using var run = new Run(this, setId, new OpenSet { SetId = setId, Source = source, Name = name, Kind = "tree" }, progress, ct);
         var entries = new List<ManifestEntry>();
         var before = (previous?.Entries ?? []).Where(e => e.Type == "file").ToDictionary(e => e.Path, StringComparer.Ordinal);
         var unchanged = new List<(int Index, string Path)>();
@@ -66,7 +81,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
         }
 
         // Unchanged files' segments must still be in the vault (a governed deletion may have removed some): read again any that are not.
-        var present = await client.QueryAsync([.. unchanged.SelectMany(u => entries[u.Index].Segments ?? []).Distinct(StringComparer.Ordinal)], ct);
+        var present = await (await run.ClientAsync()).QueryAsync([.. unchanged.SelectMany(u => entries[u.Index].Segments ?? []).Distinct(StringComparer.Ordinal)], ct);
         foreach (var (index, path) in unchanged.Where(u => entries[u.Index].Segments?.Any(h => !present.Contains(h)) == true))
             entries[index] = await ReadFileAsync(run, path, entries[index].Path, entries[index].Mode, entries[index].MtimeUnixMs);
 
@@ -83,8 +98,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
 
     public async Task<PushResult> PushStreamAsync(Stream input, string setId, string source, string name, IProgress<PushProgress>? progress, CancellationToken ct)
     {
-        await using var run = new Run(this, setId, progress, ct);
-        await client.OpenAsync(new OpenSet { SetId = setId, Source = source, Name = name, Kind = "stream" }, ct);
+        await using var run = new Run(this, setId, new OpenSet { SetId = setId, Source = source, Name = name, Kind = "stream" }, progress, ct);
         var (segments, size) = await run.AddStreamAsync(input);
         run.FileDone();
         return await run.SealAsync(new Manifest(Manifest.CurrentFormat, setId, "stream", [new ManifestEntry("-", "stream", 0, 0, size, segments)]));
@@ -106,15 +120,43 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
     }
 
     /// <summary>One push: sequence numbers, the window of sends in flight, what is known to be in the vault, the counters.</summary>
-    private sealed class Run(Pusher pusher, string setId, IProgress<PushProgress>? progress, CancellationToken ct) : IAsyncDisposable
+    private sealed class Run : IAsyncDisposable
     {
-        private readonly SemaphoreSlim _window = new(pusher._options.Window);
-        private readonly Compressor _compressor = new(pusher._options.CompressionLevel); // segments are compressed one at a time
+        private readonly Pusher _pusher;
+        private readonly string _setId;
+        private readonly IProgress<PushProgress>? _progress;
+        private readonly CancellationToken _ct;
+
+        /// <summary>The client once connected and the set opened: started at once, awaited only where the vault is needed.</summary>
+        private readonly Task<IngestClient> _opened;
+        private readonly SemaphoreSlim _window;
+        private readonly Compressor _compressor; // segments are compressed one at a time
         private readonly List<Task> _inFlight = [];
         private readonly HashSet<string> _known = new(StringComparer.Ordinal);
-        private readonly long _started = pusher.Clock.GetTimestamp();
+        private readonly long _started;
         private long _sequence;
         private PushProgress _totals = new(0, 0, 0, 0, 0, 0, 0);
+
+        public Run(Pusher pusher, string setId, OpenSet open, IProgress<PushProgress>? progress, CancellationToken ct)
+        {
+            _pusher = pusher;
+            _setId = setId;
+            _progress = progress;
+            _ct = ct;
+            _window = new SemaphoreSlim(pusher._options.Window);
+            _compressor = new Compressor(pusher._options.CompressionLevel);
+            _started = pusher.Clock.GetTimestamp();
+            _opened = OpenAsync(pusher._client, open, ct);
+        }
+
+        private static async Task<IngestClient> OpenAsync(Task<IngestClient> connecting, OpenSet open, CancellationToken ct)
+        {
+            var client = await connecting;
+            await client.OpenAsync(open, ct);
+            return client;
+        }
+
+        public Task<IngestClient> ClientAsync() => _opened;
 
         /// <summary>Chunks not yet asked about, across files, so many small files share one query.</summary>
         private readonly List<(long Sequence, string Hash, PooledChunk Data)> _pending = [];
@@ -124,7 +166,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
         {
             var hashes = new List<string>();
             long size = 0;
-            await foreach (var chunk in pusher._cdc.ChunkPooledAsync(stream, ct))
+            await foreach (var chunk in _pusher._cdc.ChunkPooledAsync(stream, _ct))
             {
                 var hash = Convert.ToHexStringLower(SHA256.HashData(chunk.Memory.Span));
                 hashes.Add(hash);
@@ -132,7 +174,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
                 _totals = _totals with { BytesRead = _totals.BytesRead + chunk.Length, Segments = _totals.Segments + 1 };
                 _pending.Add((_sequence++, hash, chunk)); // the chunk's ordinal in the push: the same data gives the same numbers, so a rerun is idempotent
                 _pendingBytes += chunk.Length;
-                if (_pending.Count >= pusher._options.QueryBatch || _pendingBytes >= MaxPendingBytes)
+                if (_pending.Count >= _pusher._options.QueryBatch || _pendingBytes >= MaxPendingBytes)
                     await FlushAsync();
             }
 
@@ -147,14 +189,14 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
             await FlushAsync();
             await Task.WhenAll(_inFlight);
             var bytes = manifest.ToBytes();
-            using var compressor = new Compressor(pusher._options.CompressionLevel);
-            var reply = await pusher.Client.SealAsync(new SealSet
+            using var compressor = new Compressor(_pusher._options.CompressionLevel);
+            var reply = await (await _opened).SealAsync(new SealSet
             {
-                SetId = setId, SegmentCount = _sequence, ManifestSha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)), ManifestLength = bytes.Length,
+                SetId = _setId, SegmentCount = _sequence, ManifestSha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)), ManifestLength = bytes.Length,
                 ManifestEncoding = "zstd", Manifest = compressor.Wrap(bytes).ToArray(),
-            }, ct);
+            }, _ct);
             Report(_totals);
-            return new PushResult(setId, reply.Sha256!, _totals, pusher.Clock.GetElapsedTime(_started), manifest);
+            return new PushResult(_setId, reply.Sha256!, _totals, _pusher.Clock.GetElapsedTime(_started), manifest);
         }
 
         public async ValueTask DisposeAsync()
@@ -189,7 +231,8 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
             if (pending.Count == 0)
                 return;
             var unknown = pending.Select(p => p.Hash).Where(h => !_known.Contains(h)).Distinct(StringComparer.Ordinal).ToArray();
-            var present = await pusher.Client.QueryAsync(unknown, ct);
+            var client = await _opened;
+            var present = await client.QueryAsync(unknown, _ct);
             foreach (var (sequence, hash, chunk) in pending)
             {
                 using var data = chunk;
@@ -199,7 +242,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
                     continue;
                 }
 
-                await _window.WaitAsync(ct);
+                await _window.WaitAsync(_ct);
                 _inFlight.RemoveAll(t => t.IsCompletedSuccessfully);
                 if (_inFlight.FirstOrDefault(t => t.IsFaulted) is { } failed)
                     await failed; // surface the first refusal now
@@ -207,10 +250,10 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
                 // The window bounds the count in flight; this bounds the bytes, so eight 8 MiB segments cannot pile up.
                 while (Interlocked.Read(ref _inFlightBytes) + frame.Length > MaxInFlightBytes && _inFlight.FirstOrDefault(t => !t.IsCompleted) is not null)
                     await Task.WhenAny(_inFlight.Where(t => !t.IsCompleted));
-                var message = new PutSegment { SetId = setId, Sequence = sequence, Sha256 = hash, Length = data.Length, Encoding = "zstd", Data = frame };
+                var message = new PutSegment { SetId = _setId, Sequence = sequence, Sha256 = hash, Length = data.Length, Encoding = "zstd", Data = frame };
                 _totals = _totals with { SegmentsSent = _totals.SegmentsSent + 1, BytesSent = _totals.BytesSent + frame.Length };
                 Interlocked.Add(ref _inFlightBytes, frame.Length);
-                _inFlight.Add(SendAsync(message));
+                _inFlight.Add(SendAsync(client, message));
             }
 
             pending.Clear();
@@ -232,11 +275,11 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
             }
         }
 
-        private async Task SendAsync(PutSegment message)
+        private async Task SendAsync(IngestClient client, PutSegment message)
         {
             try
             {
-                await pusher.Client.PutAsync(message, ct);
+                await client.PutAsync(message, _ct);
             }
             finally
             {
@@ -248,7 +291,7 @@ public sealed class Pusher(IngestClient client, TimeProvider clock, PushOptions?
         private void Report(PushProgress totals)
         {
             _totals = totals;
-            progress?.Report(totals);
+            _progress?.Report(totals);
         }
     }
 }

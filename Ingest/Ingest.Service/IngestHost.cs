@@ -2,6 +2,7 @@ using Ingest.Client;
 using Ingest.Contracts;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using Vault.Core.Errors;
 using Vault.Storage;
 
 namespace Ingest.Service;
@@ -16,6 +17,8 @@ public sealed record IngestHostOptions
     public string? Producer { get; init; }
     public int Concurrency { get; init; } = 8;
     public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromMinutes(2);
+    /// <summary>How long to try to reach the broker before giving up with a clear error (MassTransit alone would retry for ever).</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }
 
@@ -62,14 +65,22 @@ public sealed class IngestHost : IAsyncDisposable
 
         var provider = services.BuildServiceProvider();
         var busControl = provider.GetRequiredService<IBusControl>();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.StartTimeout);
         try
         {
-            await busControl.StartAsync(cancellationToken);
+            await busControl.StartAsync(timeout.Token);
         }
-        catch
+        catch (Exception ex)
         {
-            await provider.DisposeAsync();
-            throw;
+            // A bus that never connected may keep retrying in the background and never finish stopping: give it a moment, no more.
+            await Task.WhenAny(Task.Run(async () => await provider.DisposeAsync()), Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
+            if (options.Amqp is null || cancellationToken.IsCancellationRequested)
+                throw;
+            throw new StorageUnavailableException(
+                $"Could not reach the message broker at {Redacted(options.Amqp)} within {options.StartTimeout.TotalSeconds:F0} s ({Innermost(ex)}). "
+                + "Check that RabbitMQ is running there and that --amqp (or VAULT_AMQP) names it with the right user, password and vhost; nothing was sent.",
+                ex);
         }
 
         var client = options.Producer is null ? null
@@ -81,6 +92,17 @@ public sealed class IngestHost : IAsyncDisposable
     {
         await _bus.StopAsync(CancellationToken.None);
         await _provider.DisposeAsync();
+    }
+
+    /// <summary>The broker address without its password, for messages.</summary>
+    public static string Redacted(string amqp) =>
+        Uri.TryCreate(amqp, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{(uri.UserInfo.Length > 0 ? uri.UserInfo.Split(':')[0] + "@" : "")}{uri.Authority}{uri.AbsolutePath}" : "(an address that is not a URI)";
+
+    private static string Innermost(Exception ex)
+    {
+        while (ex.InnerException is not null)
+            ex = ex.InnerException;
+        return ex is OperationCanceledException ? "no connection in time" : ex.Message.TrimEnd('.');
     }
 
     private static void Configure(IBusRegistrationContext context, IBusFactoryConfigurator bus, IngestHostOptions options)

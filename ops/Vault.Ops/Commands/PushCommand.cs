@@ -42,22 +42,23 @@ public static class PushCommand
         var amqp = IngestOptions.AmqpUri(parse, context);
         var json = parse.GetValue(GlobalOptions.Json);
         Storage.Log.GroupCommitEventLog? log = null;
-        IngestHost host;
+        // The bus starts (about 0.3 s) while the push walks the tree and reads changed files: it is needed only to ask and send.
+        Task<IngestHost> starting;
         if (amqp is null)
         {
             var directory = GlobalOptions.VaultDirectory(parse, context);
             (_, log) = await VaultOpener.OpenAsync(directory, GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
-            host = await IngestHost.StartAsync(new IngestHostOptions { Vault = (log, new FileSegmentStore(VaultOpener.SegmentsDirectory(directory))), Producer = parse.GetValue(Producer), Clock = context.Clock }, ct);
+            starting = Task.Run(() => IngestHost.StartAsync(new IngestHostOptions { Vault = (log, new FileSegmentStore(VaultOpener.SegmentsDirectory(directory))), Producer = parse.GetValue(Producer), Clock = context.Clock }, ct));
         }
         else
         {
-            host = await IngestHost.StartAsync(new IngestHostOptions { Amqp = amqp, Producer = parse.GetValue(Producer), Clock = context.Clock }, ct);
+            starting = Task.Run(() => IngestHost.StartAsync(new IngestHostOptions { Amqp = amqp, Producer = parse.GetValue(Producer), Clock = context.Clock }, ct));
         }
 
+        var progress = json ? null : new ProgressLine(context);
         try
         {
-            var pusher = new Pusher(host.Client!, context.Clock);
-            var progress = json ? null : new ProgressLine(context);
+            var pusher = new Pusher(ClientOf(starting), context.Clock);
             var path = parse.GetValue(Source)!;
             var cacheFile = path == "-" || parse.GetValue(NoCache) ? null : CacheFile(parse, context, path);
             var result = path == "-"
@@ -77,7 +78,7 @@ public static class PushCommand
             }
             else
             {
-                context.Error.WriteLine();
+                progress?.Finish();
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"sealed {result.SetId}: {t.Files:N0} files ({t.FilesUnchanged:N0} unchanged, not read), {t.BytesRead / 1e6:N1} MB read, {t.Segments:N0} segments ({t.DeduplicatedShare:P0} already in the vault), {t.BytesSent / 1e6:N1} MB sent, {seconds:F1} s, {t.BytesRead / 1e6 / seconds:N1} MB/s"));
             }
@@ -86,9 +87,26 @@ public static class PushCommand
         }
         finally
         {
-            await host.DisposeAsync();
+            progress?.Finish(); // an error message starts on a line of its own
+            // A push that failed before the bus was up still waits for it, to close it cleanly.
+            if (await Started(starting) is { } host)
+                await host.DisposeAsync();
             if (log is not null)
                 await log.DisposeAsync();
+        }
+    }
+
+    private static async Task<IngestClient> ClientOf(Task<IngestHost> starting) => (await starting).Client!;
+
+    private static async Task<IngestHost?> Started(Task<IngestHost> starting)
+    {
+        try
+        {
+            return await starting;
+        }
+        catch (Exception) when (!starting.IsCompletedSuccessfully)
+        {
+            return null; // its failure is the push's failure, already reported
         }
     }
 
@@ -126,12 +144,21 @@ public static class PushCommand
     {
         private readonly long _started = context.Clock.GetTimestamp();
         private long _last;
+        private bool _open;
+
+        public void Finish()
+        {
+            if (_open)
+                context.Error.WriteLine();
+            _open = false;
+        }
 
         public void Report(PushProgress p)
         {
             if (context.Clock.GetElapsedTime(_last) < TimeSpan.FromMilliseconds(500))
                 return;
             _last = context.Clock.GetTimestamp();
+            _open = true;
             var seconds = Math.Max(context.Clock.GetElapsedTime(_started).TotalSeconds, 1e-3);
             context.Error.Write(string.Create(CultureInfo.InvariantCulture,
                 $"\r{p.BytesRead / 1e6,10:N1} MB  {p.Segments,7:N0} segments  {p.DeduplicatedShare,4:P0} dedup  {p.BytesSent / 1e6,9:N1} MB sent  {p.BytesRead / 1e6 / seconds,7:N1} MB/s "));

@@ -218,10 +218,10 @@ public sealed class Pusher
         }
 
         /// <summary>Skips what this push already sent or the vault already holds; sends the rest, keeping the window full.</summary>
-        private const long MaxPendingBytes = 32 * 1024 * 1024;
+        private const long MaxPendingBytes = 24 * 1024 * 1024;
 
         /// <summary>Compressed bytes sent and not yet answered, at most (besides one segment that alone exceeds it).</summary>
-        private const long MaxInFlightBytes = 32 * 1024 * 1024;
+        private const long MaxInFlightBytes = 24 * 1024 * 1024;
 
         private long _inFlightBytes;
 

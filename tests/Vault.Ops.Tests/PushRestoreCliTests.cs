@@ -65,6 +65,22 @@ public sealed class PushRestoreCliTests : IDisposable
     }
 
     [Fact]
+    public async Task a_bad_path_is_reported_at_once_even_while_the_broker_cannot_be_reached()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // nobody listens there: the bus would keep trying for 30 s
+
+        var run = await CliRun.RunAsync("push", _temp.Sub("nothing-here"), "--set", "night-1", "--source", "host1", "--amqp", $"amqp://guest:guest@127.0.0.1:{port}/")
+            .WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("is not a directory", run.Error);
+        run.AssertNoStackTrace();
+    }
+
+    [Fact]
     public async Task a_second_push_with_the_same_set_id_is_refused()
     {
         var vault = await VaultAsync();

@@ -88,8 +88,7 @@ public static class PushCommand
         finally
         {
             progress?.Finish(); // an error message starts on a line of its own
-            // A push that failed before the bus was up still waits for it, to close it cleanly.
-            if (await Started(starting) is { } host)
+            if (await Started(starting, context.Clock) is { } host)
                 await host.DisposeAsync();
             if (log is not null)
                 await log.DisposeAsync();
@@ -98,16 +97,14 @@ public static class PushCommand
 
     private static async Task<IngestClient> ClientOf(Task<IngestHost> starting) => (await starting).Client!;
 
-    private static async Task<IngestHost?> Started(Task<IngestHost> starting)
+    /// <summary>
+    /// The started host, to close it cleanly. A push that failed early (a bad path, say) does not keep the operator
+    /// waiting for a bus still trying to connect: it waits a few seconds at most, and the process ends anyway.
+    /// </summary>
+    private static async Task<IngestHost?> Started(Task<IngestHost> starting, TimeProvider clock)
     {
-        try
-        {
-            return await starting;
-        }
-        catch (Exception) when (!starting.IsCompletedSuccessfully)
-        {
-            return null; // its failure is the push's failure, already reported
-        }
+        await Task.WhenAny(starting, Task.Delay(TimeSpan.FromSeconds(5), clock));
+        return starting.IsCompletedSuccessfully ? starting.Result : null;
     }
 
     /// <summary>One cache file per source system and pushed directory.</summary>

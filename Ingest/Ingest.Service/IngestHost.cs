@@ -65,8 +65,8 @@ public sealed class IngestHost : IAsyncDisposable
 
         var provider = services.BuildServiceProvider();
         var busControl = provider.GetRequiredService<IBusControl>();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.StartTimeout);
+        using var deadline = new CancellationTokenSource(options.StartTimeout, options.Clock);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             await busControl.StartAsync(timeout.Token);
@@ -74,7 +74,7 @@ public sealed class IngestHost : IAsyncDisposable
         catch (Exception ex)
         {
             // A bus that never connected may keep retrying in the background and never finish stopping: give it a moment, no more.
-            await Task.WhenAny(Task.Run(async () => await provider.DisposeAsync()), Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
+            await Task.WhenAny(Task.Run(async () => await provider.DisposeAsync()), Task.Delay(TimeSpan.FromSeconds(2), options.Clock));
             if (options.Amqp is null || cancellationToken.IsCancellationRequested)
                 throw;
             throw new StorageUnavailableException(

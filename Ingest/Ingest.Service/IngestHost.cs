@@ -79,7 +79,8 @@ public sealed class IngestHost : IAsyncDisposable
                 throw;
             throw new StorageUnavailableException(
                 $"Could not reach the message broker at {Redacted(options.Amqp)} within {options.StartTimeout.TotalSeconds:F0} s ({Innermost(ex)}). "
-                + "Check that RabbitMQ is running there and that --amqp (or VAULT_AMQP) names it with the right user, password and vhost; nothing was sent.",
+                + "Check that RabbitMQ is running there and that --amqp (or VAULT_AMQP) names it with the right user, password and vhost; "
+                + (options.Vault is null ? "nothing was sent." : "the service did not start and consumed nothing."),
                 ex);
         }
 

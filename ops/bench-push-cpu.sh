@@ -3,23 +3,7 @@
 # fresh vault, then a restore; prints wall time, MB/s, the CPU seconds of the broker, the service and the producer
 # (from /proc), and the producer's peak RSS. Run it several times: this VM varies about ±10% from run to run.
 # Usage: ops/bench-push-cpu.sh [MiB]   (default 1024; the dataset is generated once under /tmp/vault-bench-data-MiB)
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-size="${1:-1024}"
-data="/tmp/vault-bench-data-$size"
-[ -d "$data" ] || python3 ops/gen-dataset.py "$data" "$size"
-bash ops/services.sh start >/dev/null
-set -a; . ops/.services.env; set +a
-work="$(mktemp -d /tmp/vault-bench-XXXX)"
-V=(dotnet "${VAULT_CLI:-$(ops/build-cli.sh)}") # VAULT_CLI: another build of vault.dll to measure
-export VAULT_DIR="$work/vault" VAULT_KEY_PASSWORD=bench XDG_CACHE_HOME="$work/cache"
-a=$("${V[@]}" approver keygen --name a --out "$work/a.key" --kdf-iterations 10000)
-b=$("${V[@]}" approver keygen --name b --out "$work/b.key" --kdf-iterations 10000)
-"${V[@]}" init --approver "$a" --approver "$b" >/dev/null
-"${V[@]}" serve --amqp "$VAULT_TEST_AMQP" 2>"$work/serve.log" & serve=$!
-trap 'kill $serve 2>/dev/null; rm -rf "$work"' EXIT
-sleep 4
+. "$(dirname "${BASH_SOURCE[0]}")/bench-vault.sh" "${1:-1024}"
 beam=$(pgrep -f beam.smp | head -1)
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 bytes=$(du -sb "$data" | cut -f1)

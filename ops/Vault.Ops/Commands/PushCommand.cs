@@ -42,18 +42,16 @@ public static class PushCommand
         var amqp = IngestOptions.AmqpUri(parse, context);
         var json = parse.GetValue(GlobalOptions.Json);
         Storage.Log.GroupCommitEventLog? log = null;
-        // The bus starts (about 0.3 s) while the push walks the tree and reads changed files: it is needed only to ask and send.
-        Task<IngestHost> starting;
+        var options = new IngestHostOptions { Amqp = amqp, Producer = parse.GetValue(Producer), Clock = context.Clock };
         if (amqp is null)
         {
             var directory = GlobalOptions.VaultDirectory(parse, context);
             (_, log) = await VaultOpener.OpenAsync(directory, GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
-            starting = Task.Run(() => IngestHost.StartAsync(new IngestHostOptions { Vault = (log, new FileSegmentStore(VaultOpener.SegmentsDirectory(directory))), Producer = parse.GetValue(Producer), Clock = context.Clock }, ct));
+            options = options with { Vault = (log, new FileSegmentStore(VaultOpener.SegmentsDirectory(directory))) };
         }
-        else
-        {
-            starting = Task.Run(() => IngestHost.StartAsync(new IngestHostOptions { Amqp = amqp, Producer = parse.GetValue(Producer), Clock = context.Clock }, ct));
-        }
+
+        // The bus starts (about 0.3 s) while the push walks the tree and reads changed files: it is needed only to ask and send.
+        var starting = Task.Run(() => IngestHost.StartAsync(options, ct), ct);
 
         var progress = json ? null : new ProgressLine(context);
         try

@@ -13,7 +13,7 @@ namespace Rotation.Service;
 /// reads it back to take its SHA-256, then renames it into place. Erasing deletes the image; moving renames it between
 /// site directories, and tolerates a move a crash already made.
 /// </summary>
-public sealed class ImageEffects(SiteLayout layout, FileSegmentStore store, string vaultId, string driveSite) : IMediaEffects
+public sealed class ImageEffects(SiteLayout layout, FileSegmentStore store, string vaultId, string driveSite, Vault.Core.Checkpoints.CheckpointCopy? checkpoint = null) : IMediaEffects
 {
     public async Task<WrittenMedium> WriteAsync(string writeId, PoolDefinition pool, DateOnly date, int spanIndex, int spanCount, string label, IReadOnlyList<TapeItem> items, CancellationToken ct)
     {
@@ -25,7 +25,7 @@ public sealed class ImageEffects(SiteLayout layout, FileSegmentStore store, stri
         var marks = new List<TapeSetMark>();
         await using (var output = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
         {
-            bytes += TapeFormat.Write(output, TapeRecordType.Header, TapeFormat.JsonPayload(new TapeHeader(TapeHeader.CurrentFormat, vaultId, label, pool.Name, writeId, spanIndex, spanCount, date)));
+            bytes += TapeFormat.Write(output, TapeRecordType.Header, TapeFormat.JsonPayload(new TapeHeader(TapeHeader.CurrentFormat, vaultId, label, pool.Name, writeId, spanIndex, spanCount, date, checkpoint)));
             foreach (var item in items)
             {
                 if (item is SegmentItem { Segment: var segment })

@@ -33,6 +33,9 @@ public sealed class RotationJournal
     };
 
     private static readonly Dictionary<Type, string> Names = Types.ToDictionary(p => p.Value, p => p.Key);
+
+    /// <summary>The rotation's event type names, for verification of the whole log.</summary>
+    public static IReadOnlySet<string> EventTypes { get; } = Types.Keys.ToHashSet(StringComparer.Ordinal);
     private readonly IEventLog _log;
     private readonly string _actor;
 

@@ -14,7 +14,7 @@ public sealed record DrillOutcome(SiteLossReport Report, DrillRecorded Recorded,
 /// The rotation against a real vault: policy, media and moves recorded in the log, images written from the vault's
 /// store into site directories, and drills that restore from the surviving images.
 /// </summary>
-public sealed class RotationService(string vaultDirectory, IEventLog log, FileSegmentStore store, string vaultId, TimeProvider clock, string actor = "operator")
+public sealed class RotationService(string vaultDirectory, IEventLog log, FileSegmentStore store, string vaultId, TimeProvider clock, string actor = "operator", Checkpointer? checkpointer = null)
 {
     public const string PolicyFile = "rotation.json";
 
@@ -66,10 +66,47 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
     {
         var (journal, policy) = await RequireAsync(null, ct);
         var sets = await SetCatalog.BuildAsync(log, store, ct);
-        var effects = new ImageEffects(new SiteLayout(vaultDirectory, policy), store, vaultId, policy.DriveSite);
+        // Every medium written tonight carries the checkpoint taken now and the genesis it descends from.
+        Vault.Core.Checkpoints.CheckpointCopy? copy = null;
+        if (checkpointer is not null)
+        {
+            await checkpointer.AppendAsync(ct);
+            copy = await Checkpointer.CopyAsync(log, ct);
+        }
+
+        var layout = new SiteLayout(vaultDirectory, policy);
+        var effects = new ImageEffects(layout, store, vaultId, policy.DriveSite, copy);
         var suffix = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
-        return await NightlyRun.RunAsync(journal.State, sets, date, effects, e => journal.AppendAsync(e, ct), courier, labelWhenExhausted,
+        var summary = await NightlyRun.RunAsync(journal.State, sets, date, effects, e => journal.AppendAsync(e, ct), courier, labelWhenExhausted,
             pool => $"{pool}-{date:yyyyMMdd}-{suffix}", ct);
+        if (checkpointer is not null)
+        {
+            // Then one over tonight's own records, copied to every site's root.
+            await checkpointer.AppendAsync(ct);
+            if (await Checkpointer.CopyAsync(log, ct) is { } latest)
+                CopyToSites(layout, policy, latest);
+        }
+
+        return summary;
+    }
+
+    /// <summary>Leaves the checkpoint at every site's root (checkpoint.json), where 'vault log verify' looks for it.</summary>
+    public static void CopyToSites(SiteLayout layout, RotationPolicy policy, Vault.Core.Checkpoints.CheckpointCopy copy)
+    {
+        foreach (var site in policy.Sites)
+            Checkpointer.WriteCopy(copy, Path.Combine(layout.DirectoryOf(site.Name), Vault.Core.Checkpoints.CheckpointCopy.FileName));
+    }
+
+    /// <summary>Every checkpoint copy at the site roots: (site, path).</summary>
+    public static IEnumerable<(string Site, string Path)> SiteCopies(string vaultDirectory, RotationPolicy policy)
+    {
+        var layout = new SiteLayout(vaultDirectory, policy);
+        foreach (var site in policy.Sites)
+        {
+            var path = Path.Combine(layout.DirectoryOf(site.Name), Vault.Core.Checkpoints.CheckpointCopy.FileName);
+            if (File.Exists(path))
+                yield return (site.Name, path);
+        }
     }
 
     /// <summary>Ships a medium (by default to where its pool is kept, or back to the drive's site when it has expired).</summary>

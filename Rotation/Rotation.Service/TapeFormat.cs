@@ -23,9 +23,24 @@ public sealed record TapeHeader(
     [property: JsonPropertyName("writeId")] string WriteId,
     [property: JsonPropertyName("spanIndex")] int SpanIndex,
     [property: JsonPropertyName("spanCount")] int SpanCount,
-    [property: JsonPropertyName("date")] DateOnly Date)
+    [property: JsonPropertyName("date")] DateOnly Date,
+    [property: JsonPropertyName("checkpoint"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Vault.Core.Checkpoints.CheckpointCopy? Checkpoint = null)
 {
     public const string CurrentFormat = "vault-tape/v1";
+
+    /// <summary>The header of the image at <paramref name="path"/>, or null when its first record is not an intact header.</summary>
+    public static TapeHeader? ReadFrom(string path)
+    {
+        try
+        {
+            using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            return TapeFormat.Read(input) is { Type: TapeRecordType.Header, Intact: true } record ? TapeFormat.ParseJson<TapeHeader>(record.Payload) : null;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 }
 
 /// <summary>A file mark closing one set: everything to restore it was written before it (on this medium, earlier ones of the span, or the chain).</summary>

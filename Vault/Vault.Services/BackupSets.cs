@@ -8,19 +8,15 @@ namespace Vault.Services;
 /// <summary>Backup sets as the log records them.</summary>
 public sealed class BackupSets(IEventLog log)
 {
+    /// <summary>One set as <see cref="ListAsync"/> proves it, and the version of its stream.</summary>
     public async Task<(BackupSetState State, long Version)> LoadAsync(string setId, CancellationToken cancellationToken = default)
     {
-        var state = BackupSetState.Empty;
         var version = -1L;
         await foreach (var record in log.ReadStreamAsync(SetStreams.Of(setId), 0, cancellationToken))
-        {
             version = record.StreamVersion;
-            if (EventCodec.Decode(record) is { } e)
-                state = state.Apply(e);
-        }
-
-        if (state.Status == SetStatus.Sealed && (await ListAsync(cancellationToken)).FirstOrDefault(s => s.Opened?.SetId == setId) is { Status: SetStatus.Deleted } deleted)
-            state = deleted;
+        if (version < 0)
+            return (BackupSetState.Empty, version);
+        var state = (await ListAsync(cancellationToken)).FirstOrDefault(s => s.Opened?.SetId == setId) ?? BackupSetState.Empty;
         return (state, version);
     }
 
@@ -72,28 +68,74 @@ public sealed class BackupSets(IEventLog log)
         return null;
     }
 
-    /// <summary>Every set, open, sealed or deleted, in the order they were opened.</summary>
+    /// <summary>
+    /// Every set, open, sealed or deleted, in the order they were opened. A set counts as deleted only when the
+    /// request that deleted it is re-proved from its signatures (<see cref="RequestProof"/>); a recorded execution
+    /// without that proof changes nothing here (and 'vault log verify' names it).
+    /// </summary>
     public async Task<IReadOnlyList<BackupSetState>> ListAsync(CancellationToken cancellationToken = default)
     {
         var sets = new Dictionary<string, BackupSetState>(StringComparer.Ordinal);
+        var requests = new Dictionary<string, List<(long, IDeletionEvent)>>(StringComparer.Ordinal);
+        var executed = new List<string>();
+        var releases = new List<LegalHoldReleased>();
         await foreach (var record in log.ReadAllAsync(1, cancellationToken))
         {
-            if (record.EventType is not (SetOpened.EventType or SetSealed.EventType or RetentionExtended.EventType or LegalHoldPlaced.EventType or LegalHoldReleased.EventType or DeletionExecuted.EventType) || EventCodec.Decode(record) is not { } e)
+            if (record.StreamId.StartsWith(DeletionService.StreamPrefix, StringComparison.Ordinal))
+            {
+                if (EventCodec.Decode(record) is not IDeletionEvent d)
+                    continue;
+                if (!requests.TryGetValue(d.RequestId, out var list))
+                    requests[d.RequestId] = list = [];
+                list.Add((record.Position, d));
+                if (d is DeletionExecuted)
+                    executed.Add(d.RequestId);
                 continue;
-            var ids = e switch
+            }
+
+            if (record.EventType is not (SetOpened.EventType or SetSealed.EventType or RetentionExtended.EventType or LegalHoldPlaced.EventType or LegalHoldReleased.EventType) || EventCodec.Decode(record) is not { } e)
+                continue;
+            if (e is LegalHoldReleased released)
             {
-                SetOpened o => [o.SetId],
-                SetSealed s => [s.SetId],
-                RetentionExtended r => [r.SetId],
-                LegalHoldPlaced h => [h.SetId],
-                LegalHoldReleased h => [h.SetId],
-                DeletionExecuted { } d => d.Targets.Where(t => !t.Contains(':', StringComparison.Ordinal)),
-                _ => [],
+                releases.Add(released); // derived: it counts only once its request is proved, below
+                continue;
+            }
+
+            var id = e switch
+            {
+                SetOpened o => o.SetId,
+                SetSealed s => s.SetId,
+                RetentionExtended r => r.SetId,
+                LegalHoldPlaced h => h.SetId,
+                LegalHoldReleased h => h.SetId,
+                _ => null,
             };
-            foreach (var id in ids)
+            if (id is not null && (sets.TryGetValue(id, out var set) || e is SetOpened))
+                sets[id] = (set ?? BackupSetState.Empty).Apply(e);
+        }
+
+        if (executed.Count > 0 || releases.Count > 0)
+        {
+            var governance = await GovernanceReader.ReadStateAsync(log, null, cancellationToken);
+            foreach (var released in releases)
             {
-                if (sets.TryGetValue(id, out var set) || e is SetOpened)
-                    sets[id] = (set ?? BackupSetState.Empty).Apply(e);
+                if (requests.TryGetValue(released.RequestId, out var records) && sets.TryGetValue(released.SetId, out var set)
+                    && RequestProof.Of(records, p => governance.ContextAt(p, default)) is { State: { Kind: RequestKind.ReleaseHold } request } proof
+                    && request.Targets.SequenceEqual([RequestTargets.Hold(released.SetId, released.HoldId)])
+                    && (proof.Execution is not null || DeletionDecider.MayExecute(request, "replay", governance.ContextAt(long.MaxValue, released.At)) is null))
+                    sets[released.SetId] = set.Apply(released);
+            }
+
+            foreach (var requestId in executed.Distinct(StringComparer.Ordinal))
+            {
+                var proof = RequestProof.Of(requests[requestId], p => governance.ContextAt(p, default));
+                if (proof.Execution is not { } done || proof.State.Kind != RequestKind.Delete)
+                    continue;
+                foreach (var target in done.Targets)
+                {
+                    if (sets.TryGetValue(target, out var set))
+                        sets[target] = set.Apply(done);
+                }
             }
         }
 

@@ -22,10 +22,14 @@ public sealed class DeletionExecutor(IEventLog log, ISegmentStore store, TimePro
     {
         var service = new DeletionService(log, clock);
         var view = await service.LoadAsync(requestId, ct);
-        if (view.Events.OfType<DeletionExecuted>().LastOrDefault() is { } done)
-            return new ExecutionResult(view, await RemoveAsync(done.SegmentsRemoved, ct), Completed: true);
-
         var sets = await new BackupSets(log).ListAsync(ct);
+        if (view.Proof.Execution is { } done)
+        {
+            // Finishing a removal a crash cut short: only what no remaining set references, whatever the record lists.
+            var stillUsed = await ReferencedAsync(sets.Where(s => s.Status == SetStatus.Sealed && !done.Targets.Contains(s.Sealed!.SetId)), ct);
+            return new ExecutionResult(view, await RemoveAsync([.. done.SegmentsRemoved.Where(h => !stillUsed.Contains(h))], ct), Completed: true);
+        }
+
         var protections = BackupSets.Protections(sets);
         switch (view.State.Kind)
         {
@@ -67,6 +71,19 @@ public sealed class DeletionExecutor(IEventLog log, ISegmentStore store, TimePro
         var segments = doomed.Order(StringComparer.Ordinal).ToArray();
         view = await service.DecideAsync(requestId, actor, (state, context) => DeletionDecider.Execute(state, protections, segments, actor, context), ct);
         return new ExecutionResult(view, await RemoveAsync(segments, ct), Completed: false);
+    }
+
+    private async Task<HashSet<string>> ReferencedAsync(IEnumerable<BackupSetState> sets, CancellationToken ct)
+    {
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        var restorer = new SetRestorer(log, store);
+        foreach (var set in sets)
+        {
+            referenced.Add(set.Sealed!.ManifestHash);
+            referenced.UnionWith((await restorer.ManifestAsync(set.Sealed.SetId, ct)).SegmentHashes);
+        }
+
+        return referenced;
     }
 
     private async Task<IReadOnlyList<string>> RemoveAsync(IReadOnlyList<string> segments, CancellationToken ct)

@@ -6,8 +6,15 @@ using Vault.Storage;
 
 namespace Vault.Services;
 
-/// <summary>A deletion request as read from its stream: the folded state and the stream version it was read at.</summary>
-public sealed record DeletionRequestView(DeletionRequestState State, long Version, IReadOnlyList<IDeletionEvent> Events);
+/// <summary>
+/// A protected request as read from its stream: the state re-proved from its signed records (never from the records
+/// the vault derived), the stream version it was read at, every decoded record (refused attempts too, for people), and
+/// the proof with what did not hold.
+/// </summary>
+public sealed record DeletionRequestView(DeletionRequestState State, long Version, IReadOnlyList<IDeletionEvent> Events)
+{
+    public RequestProof Proof { get; init; } = new();
+}
 
 /// <summary>
 /// Runs deletion decisions against the log: read the request's stream, decide with the rules in force, append the
@@ -22,38 +29,50 @@ public sealed partial class DeletionService(IEventLog log, TimeProvider clock)
 
     public static string StreamOf(string requestId) => StreamPrefix + ValidateId(requestId);
 
+    public static bool IsValidId(string requestId) => RequestIdPattern().IsMatch(requestId);
+
     public static string ValidateId(string requestId) =>
         RequestIdPattern().IsMatch(requestId) ? requestId
             : throw new VaultConfigurationException($"'{requestId}' is not a request id: use 1 to 64 lower-case letters, digits and '-'.");
 
-    public async Task<DeletionRequestView> LoadAsync(string requestId, CancellationToken cancellationToken = default)
+    public async Task<DeletionRequestView> LoadAsync(string requestId, CancellationToken cancellationToken = default) =>
+        await LoadAsync(requestId, await GovernanceReader.ReadStateAsync(log, null, cancellationToken), cancellationToken);
+
+    public async Task<DeletionRequestView> LoadAsync(string requestId, GovernanceState governance, CancellationToken cancellationToken = default)
     {
-        var events = new List<IDeletionEvent>();
+        var records = new List<(long, IDeletionEvent)>();
         var version = -1L;
         await foreach (var record in log.ReadStreamAsync(StreamOf(requestId), 0, cancellationToken))
         {
             version = record.StreamVersion;
             if (EventCodec.Decode(record) is IDeletionEvent e)
-                events.Add(e);
+                records.Add((record.Position, e));
         }
 
-        return new DeletionRequestView(DeletionRequestState.Fold(events), version, events);
+        return View(records, version, governance);
     }
 
     public async Task<IReadOnlyList<DeletionRequestView>> ListAsync(CancellationToken cancellationToken = default)
     {
-        var streams = new Dictionary<string, (List<IDeletionEvent> Events, long Version)>(StringComparer.Ordinal);
+        var governance = await GovernanceReader.ReadStateAsync(log, null, cancellationToken);
+        var streams = new Dictionary<string, (List<(long, IDeletionEvent)> Records, long Version)>(StringComparer.Ordinal);
         await foreach (var record in log.ReadAllAsync(1, cancellationToken))
         {
             if (!record.StreamId.StartsWith(StreamPrefix, StringComparison.Ordinal) || EventCodec.Decode(record) is not IDeletionEvent e)
                 continue;
             if (!streams.TryGetValue(record.StreamId, out var entry))
                 streams[record.StreamId] = entry = ([], -1);
-            entry.Events.Add(e);
-            streams[record.StreamId] = (entry.Events, record.StreamVersion);
+            entry.Records.Add((record.Position, e));
+            streams[record.StreamId] = (entry.Records, record.StreamVersion);
         }
 
-        return [.. streams.Values.Select(s => new DeletionRequestView(DeletionRequestState.Fold(s.Events), s.Version, s.Events))];
+        return [.. streams.Values.Select(s => View(s.Records, s.Version, governance))];
+    }
+
+    private static DeletionRequestView View(List<(long Position, IDeletionEvent Event)> records, long version, GovernanceState governance)
+    {
+        var proof = RequestProof.Of(records, p => governance.ContextAt(p, default));
+        return new DeletionRequestView(proof.State, version, [.. records.Select(r => r.Event)]) { Proof = proof };
     }
 
     public Task<DeletionRequestView> RequestAsync(RequestDeletion command, CancellationToken cancellationToken = default) =>
@@ -76,7 +95,7 @@ public sealed partial class DeletionService(IEventLog log, TimeProvider clock)
         for (var attempt = 0; ; attempt++)
         {
             var governance = await GovernanceReader.ReadStateAsync(log, null, cancellationToken);
-            var view = await LoadAsync(requestId, cancellationToken);
+            var view = await LoadAsync(requestId, governance, cancellationToken);
             var context = new GovernanceContext(governance.VaultId, governance.Rules, clock.GetUtcNow(), governance.Version);
             var decision = decide(view.State, context);
             try

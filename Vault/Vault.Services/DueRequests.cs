@@ -16,6 +16,9 @@ public sealed class DueRequests(IEventLog log, ISegmentStore store, TimeProvider
 {
     public const string Actor = "scheduler";
 
+    /// <summary>When set, each run also appends a checkpoint once enough records or time passed since the last.</summary>
+    public (Checkpointer Checkpointer, long EveryRecords, TimeSpan Every)? Checkpoints { get; init; }
+
     public async Task<IReadOnlyList<DueOutcome>> RunOnceAsync(CancellationToken ct)
     {
         var service = new DeletionService(log, clock);
@@ -40,7 +43,7 @@ public sealed class DueRequests(IEventLog log, ISegmentStore store, TimeProvider
                     return outcomes; // the rules changed: the next run decides the rest under them
             }
             else if (state.Status == DeletionStatus.Executed && state.Kind == RequestKind.Delete
-                     && await AnyLeftAsync(view.Events.OfType<DeletionExecuted>().Last().SegmentsRemoved, ct))
+                     && view.Proof.Execution is { } done && await AnyLeftAsync(done.SegmentsRemoved, ct))
             {
                 var result = await executor.ExecuteAsync(state.RequestId, Actor, ct);
                 outcomes.Add(new DueOutcome(state.RequestId, state.Kind, "finished-removal", result.SegmentsRemoved.Count));
@@ -69,6 +72,8 @@ public sealed class DueRequests(IEventLog log, ISegmentStore store, TimeProvider
             try
             {
                 var outcomes = await RunOnceAsync(ct);
+                if (Checkpoints is { } c && await c.Checkpointer.MaybeAsync(c.EveryRecords, c.Every, ct) is { } checkpoint)
+                    outcomes = [.. outcomes, new DueOutcome($"checkpoint-{checkpoint.Position}", RequestKind.Delete, "checkpointed", 0)];
                 if (outcomes.Count > 0)
                     report(outcomes);
             }

@@ -27,13 +27,45 @@ public static class EventCodec
         [LegalHoldPlaced.EventType] = typeof(LegalHoldPlaced),
         [LegalHoldReleased.EventType] = typeof(LegalHoldReleased),
         [GovernanceChanged.EventType] = typeof(GovernanceChanged),
+        [Vault.Core.Checkpoints.CheckpointRecorded.EventType] = typeof(Vault.Core.Checkpoints.CheckpointRecorded),
     };
+
+    /// <summary>Is this one of the vault's own event types (rotation's are known to the rotation journal)?</summary>
+    public static bool IsKnown(string eventType) => Types.ContainsKey(eventType);
 
     private static readonly Dictionary<Type, string> Names = Types.ToDictionary(p => p.Value, p => p.Key);
 
     public static EventData Encode(object e, string actor) =>
         new(Names[e.GetType()], JsonSerializer.SerializeToUtf8Bytes(e, e.GetType(), Json), JsonSerializer.SerializeToUtf8Bytes(new { actor }, Json));
 
-    public static object? Decode(EventRecord record) =>
-        Types.TryGetValue(record.EventType, out var type) ? JsonSerializer.Deserialize(record.Payload, type, Json) : null;
+    /// <summary>The record's event, null for a type this codec does not know; a payload that does not parse is a corrupt log.</summary>
+    public static object? Decode(EventRecord record)
+    {
+        if (!Types.TryGetValue(record.EventType, out var type))
+            return null;
+        try
+        {
+            return JsonSerializer.Deserialize(record.Payload, type, Json) ?? throw new JsonException("the payload is null");
+        }
+        catch (JsonException ex)
+        {
+            throw new Vault.Core.Errors.StorageCorruptException(
+                $"The record at position {record.Position} ({record.EventType} on stream '{record.StreamId}') does not parse ({ex.Message}); the log was written behind the vault's back. Run 'vault log verify'.", ex);
+        }
+    }
+
+    /// <summary>Decodes without throwing: the event, or null and why it does not parse.</summary>
+    public static (object? Event, string? Problem) TryDecode(EventRecord record)
+    {
+        if (!Types.TryGetValue(record.EventType, out var type))
+            return (null, null);
+        try
+        {
+            return JsonSerializer.Deserialize(record.Payload, type, Json) is { } e ? (e, null) : (null, "the payload is null");
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException or FormatException or InvalidOperationException)
+        {
+            return (null, ex.Message);
+        }
+    }
 }

@@ -17,13 +17,13 @@ public static class DeletionDecider
         if (Subject(command, context) is { } invalid)
             return Refuse(command.RequestId, command.RequestedBy.Value, action, invalid.Code, invalid.Reason, context);
         var digest = SigningPayload.TargetsDigest(command.Targets);
-        if (CheckSigner(command.RequestId, command.RequestedBy, SignedAction.Request, digest, command.Signature, action, context) is { } refused)
+        if (CheckSigner(command.RequestId, command.RequestedBy, SignedAction.Request, digest, command.Signature, command.Seen, action, context) is { } refused)
             return refused;
 
         var targets = command.Targets.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         IReadOnlyList<string>? loosening = command.Kind == RequestKind.ChangeGovernance ? GovernanceChange.Loosening(context.Rules, command.Governance!.ToRules()) : null;
         return Accept(new DeletionRequested(command.RequestId, targets, digest, command.Reason, command.RequestedBy.Value, Convert.ToHexStringLower(command.Signature), context.Now,
-            command.Kind, command.Governance, command.RulesVersion, loosening));
+            command.Kind, command.Governance, command.RulesVersion, loosening, command.Seen?.Position, command.Seen?.Head));
     }
 
     /// <summary>Is the request's subject well formed for its kind? A refusal when not.</summary>
@@ -62,13 +62,13 @@ public static class DeletionDecider
     public static Decision Approve(DeletionRequestState state, ApproveDeletion command, GovernanceContext context)
     {
         const string action = "approve";
-        if (Admit(state, command.RequestId, command.ApprovedBy, SignedAction.Approve, command.Signature, context) is { } refused)
+        if (Admit(state, command.RequestId, command.ApprovedBy, SignedAction.Approve, command.Signature, command.Seen, context) is { } refused)
             return refused;
         if (state.Approvals.ContainsKey(command.ApprovedBy.Value))
             return Refuse(command.RequestId, command.ApprovedBy.Value, action, RefusalCode.DuplicateApproval,
                 $"{command.ApprovedBy} has already signed request {command.RequestId}; quorum needs {context.Rules.Quorum} different approvers.", context);
 
-        var approved = new DeletionApproved(command.RequestId, command.ApprovedBy.Value, Convert.ToHexStringLower(command.Signature), context.Now);
+        var approved = new DeletionApproved(command.RequestId, command.ApprovedBy.Value, Convert.ToHexStringLower(command.Signature), context.Now, command.Seen?.Position, command.Seen?.Head);
         var approvers = state.Approvals.Keys.Append(command.ApprovedBy.Value).Order(StringComparer.Ordinal).ToArray();
         if (state.Status == DeletionStatus.Pending && approvers.Length >= context.Rules.Quorum)
             return new Decision([approved, new DeletionQuorumReached(command.RequestId, approvers, context.Now + Delay(state, context.Rules), context.Now)], null);
@@ -77,9 +77,27 @@ public static class DeletionDecider
 
     public static Decision Veto(DeletionRequestState state, VetoDeletion command, GovernanceContext context)
     {
-        if (Admit(state, command.RequestId, command.VetoedBy, SignedAction.Veto, command.Signature, context) is { } refused)
+        if (Admit(state, command.RequestId, command.VetoedBy, SignedAction.Veto, command.Signature, command.Seen, context) is { } refused)
             return refused;
-        return Accept(new DeletionVetoed(command.RequestId, command.VetoedBy.Value, command.Reason, Convert.ToHexStringLower(command.Signature), context.Now));
+        if (OwnRemoval(state, command.VetoedBy, context) is { } own)
+            return Refuse(command.RequestId, command.VetoedBy.Value, "veto", RefusalCode.OwnRemoval, own, context);
+        return Accept(new DeletionVetoed(command.RequestId, command.VetoedBy.Value, command.Reason, Convert.ToHexStringLower(command.Signature), context.Now, command.Seen?.Position, command.Seen?.Head));
+    }
+
+    /// <summary>
+    /// A governance change that removes an approver or replaces their key cannot be vetoed by that approver: otherwise
+    /// a stolen key would protect itself for ever, and the defenders could never take it out (docs/governance.md).
+    /// </summary>
+    public static string? OwnRemoval(DeletionRequestState state, ApproverId vetoer, GovernanceContext context)
+    {
+        if (state.Kind != RequestKind.ChangeGovernance || state.Governance is not { } proposal || context.Rules.Find(vetoer) is not { } current)
+            return null;
+        var kept = proposal.Approvers.FirstOrDefault(a => a.Id == vetoer.Value);
+        if (kept is null)
+            return $"{vetoer} cannot veto request {state.RequestId}: it removes {vetoer} as an approver, and nobody vetoes their own removal.";
+        return !string.Equals(kept.PublicKey, current.PublicKeyHex, StringComparison.OrdinalIgnoreCase)
+            ? $"{vetoer} cannot veto request {state.RequestId}: it replaces {vetoer}'s key, and nobody vetoes the replacement of their own key."
+            : null;
     }
 
     /// <summary>Records the expiry of a request that never reached quorum; nothing when it is not due.</summary>
@@ -91,6 +109,41 @@ public static class DeletionDecider
     /// <paramref name="protections"/> holds an entry for every sealed set; a target without one is refused.
     /// </summary>
     public static Decision Execute(DeletionRequestState state, IReadOnlyDictionary<string, SetProtection> protections, IReadOnlyList<string> segmentsToRemove, string actor, GovernanceContext context)
+    {
+        const string action = "execute";
+        var id = state.RequestId;
+        if (MayExecute(state, actor, context) is { } refused)
+            return refused;
+        switch (state.Kind)
+        {
+            case RequestKind.ChangeGovernance:
+                return Accept(new DeletionExecuted(id, state.Targets, [], context.Now));
+            case RequestKind.ReleaseHold:
+                RequestTargets.TryParseHold(state.Targets[0], out var setId, out var holdId);
+                if (!protections.TryGetValue(setId, out var held) || !held.ActiveHolds.Contains(holdId, StringComparer.Ordinal))
+                    return Refuse(id, actor, action, RefusalCode.InvalidRequest, $"Set {setId} has no hold {holdId} in force; there is nothing to release.", context);
+                return Accept(new DeletionExecuted(id, state.Targets, [], context.Now));
+        }
+
+        foreach (var target in state.Targets)
+        {
+            if (!protections.TryGetValue(target, out var protection))
+                return Refuse(id, actor, action, RefusalCode.InvalidRequest, $"Set {target} is not a sealed set of this vault (never sealed, or already deleted); nothing was deleted.", context);
+            if (protection.ActiveHolds.Count > 0)
+                return Refuse(id, actor, action, RefusalCode.LegalHold, $"Set {target} is under legal hold ({string.Join(", ", protection.ActiveHolds)}); release needs a quorum.", context);
+            if (protection.RetainUntil > context.Now)
+                return Refuse(id, actor, action, RefusalCode.RetentionLocked, $"Set {target} is retained until {protection.RetainUntil:u}; no quorum can shorten that.", context);
+        }
+
+        return Accept(new DeletionExecuted(id, state.Targets, segmentsToRemove, context.Now));
+    }
+
+    /// <summary>
+    /// The part of <see cref="Execute"/> that depends on the request alone: quorum reached, the delay passed, not
+    /// vetoed, expired or executed, and (for a governance change) the rules it was proposed against still in force.
+    /// Null when it may execute as far as the request goes; the refusal otherwise.
+    /// </summary>
+    public static Decision? MayExecute(DeletionRequestState state, string actor, GovernanceContext context)
     {
         const string action = "execute";
         var id = state.RequestId;
@@ -119,26 +172,9 @@ public static class DeletionDecider
             case RequestKind.ChangeGovernance when state.RulesVersion != context.RulesVersion:
                 return Refuse(id, actor, action, RefusalCode.StaleProposal,
                     $"The rules changed after request {id} was made (version {state.RulesVersion}, now {context.RulesVersion}); it cannot apply. Propose again.", context);
-            case RequestKind.ChangeGovernance:
-                return Accept(new DeletionExecuted(id, state.Targets, [], context.Now));
-            case RequestKind.ReleaseHold:
-                RequestTargets.TryParseHold(state.Targets[0], out var setId, out var holdId);
-                if (!protections.TryGetValue(setId, out var held) || !held.ActiveHolds.Contains(holdId, StringComparer.Ordinal))
-                    return Refuse(id, actor, action, RefusalCode.InvalidRequest, $"Set {setId} has no hold {holdId} in force; there is nothing to release.", context);
-                return Accept(new DeletionExecuted(id, state.Targets, [], context.Now));
         }
 
-        foreach (var target in state.Targets)
-        {
-            if (!protections.TryGetValue(target, out var protection))
-                return Refuse(id, actor, action, RefusalCode.InvalidRequest, $"Set {target} is not a sealed set of this vault (never sealed, or already deleted); nothing was deleted.", context);
-            if (protection.ActiveHolds.Count > 0)
-                return Refuse(id, actor, action, RefusalCode.LegalHold, $"Set {target} is under legal hold ({string.Join(", ", protection.ActiveHolds)}); release needs a quorum.", context);
-            if (protection.RetainUntil > context.Now)
-                return Refuse(id, actor, action, RefusalCode.RetentionLocked, $"Set {target} is retained until {protection.RetainUntil:u}; no quorum can shorten that.", context);
-        }
-
-        return Accept(new DeletionExecuted(id, state.Targets, segmentsToRemove, context.Now));
+        return null;
     }
 
     /// <summary>The cooling-off delay after quorum: D, or twice D for a governance change that loosens protection.</summary>
@@ -148,11 +184,11 @@ public static class DeletionDecider
         state.Status == DeletionStatus.Pending && context.Now >= state.RequestedAt + context.Rules.RequestExpiry;
 
     /// <summary>May this signer act on this request now? The request must be open, the signer registered, the signature theirs.</summary>
-    private static Decision? Admit(DeletionRequestState state, string requestId, ApproverId signer, SignedAction signed, byte[] signature, GovernanceContext context)
+    private static Decision? Admit(DeletionRequestState state, string requestId, ApproverId signer, SignedAction signed, byte[] signature, Witness? seen, GovernanceContext context)
     {
         var action = SigningPayload.Name(signed);
         return Unavailable(state, requestId, signer.Value, action, context)
-            ?? CheckSigner(requestId, signer, signed, state.TargetsDigest, signature, action, context);
+            ?? CheckSigner(requestId, signer, signed, state.TargetsDigest, signature, seen, action, context);
     }
 
     private static Decision? Unavailable(DeletionRequestState state, string requestId, string actor, string action, GovernanceContext context) => state.Status switch
@@ -165,12 +201,12 @@ public static class DeletionDecider
         _ => null,
     };
 
-    private static Decision? CheckSigner(string requestId, ApproverId signer, SignedAction signed, string digest, byte[] signature, string action, GovernanceContext context)
+    private static Decision? CheckSigner(string requestId, ApproverId signer, SignedAction signed, string digest, byte[] signature, Witness? seen, string action, GovernanceContext context)
     {
         var approver = context.Rules.Find(signer);
         if (approver is null)
             return Refuse(requestId, signer.Value, action, RefusalCode.UnknownApprover, $"{signer} is not a registered approver of this vault.", context);
-        if (!Ed25519.Verify(approver.PublicKey, SigningPayload.For(context.VaultId, signed, requestId, digest), signature))
+        if (!Ed25519.Verify(approver.PublicKey, SigningPayload.For(context.VaultId, signed, requestId, digest, seen), signature))
             return Refuse(requestId, signer.Value, action, RefusalCode.BadSignature,
                 $"The signature is not {signer}'s over this vault, request {requestId}, the action '{SigningPayload.Name(signed)}' and these exact targets.", context);
         return null;

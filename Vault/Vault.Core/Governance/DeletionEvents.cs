@@ -7,6 +7,14 @@ public interface IDeletionEvent
     DateTimeOffset At { get; }
 }
 
+/// <summary>A record carrying an approver's signature and, since signatures witness history, the log head they saw.</summary>
+public interface ISignedEvent
+{
+    string Signature { get; }
+    long? SeenPosition { get; }
+    string? SeenHead { get; }
+}
+
 /// <summary>
 /// A protected request was made and signed by its first approver. <see cref="Kind"/> says what it would do: delete
 /// sets, change the governance rules (<see cref="Governance"/>, based on the rules at <see cref="RulesVersion"/>), or
@@ -15,12 +23,13 @@ public interface IDeletionEvent
 /// </summary>
 public sealed record DeletionRequested(
     string RequestId, IReadOnlyList<string> Targets, string TargetsDigest, string Reason, string RequestedBy, string Signature, DateTimeOffset At,
-    RequestKind Kind = RequestKind.Delete, GovernanceDocument? Governance = null, long? RulesVersion = null, IReadOnlyList<string>? Loosening = null) : IDeletionEvent
+    RequestKind Kind = RequestKind.Delete, GovernanceDocument? Governance = null, long? RulesVersion = null, IReadOnlyList<string>? Loosening = null,
+    long? SeenPosition = null, string? SeenHead = null) : IDeletionEvent, ISignedEvent
 {
     public const string EventType = "DeletionRequested.v1";
 }
 
-public sealed record DeletionApproved(string RequestId, string ApprovedBy, string Signature, DateTimeOffset At) : IDeletionEvent
+public sealed record DeletionApproved(string RequestId, string ApprovedBy, string Signature, DateTimeOffset At, long? SeenPosition = null, string? SeenHead = null) : IDeletionEvent, ISignedEvent
 {
     public const string EventType = "DeletionApproved.v1";
 }
@@ -32,7 +41,7 @@ public sealed record DeletionQuorumReached(string RequestId, IReadOnlyList<strin
 }
 
 /// <summary>Final: a vetoed request can never execute.</summary>
-public sealed record DeletionVetoed(string RequestId, string VetoedBy, string Reason, string Signature, DateTimeOffset At) : IDeletionEvent
+public sealed record DeletionVetoed(string RequestId, string VetoedBy, string Reason, string Signature, DateTimeOffset At, long? SeenPosition = null, string? SeenHead = null) : IDeletionEvent, ISignedEvent
 {
     public const string EventType = "DeletionVetoed.v1";
 }

@@ -16,6 +16,8 @@ public enum RefusalCode
     AlreadyExecuted,
     /// <summary>A governance change was proposed against rules that have changed since; propose it again.</summary>
     StaleProposal,
+    /// <summary>An approver tried to veto the governance change that removes them or replaces their key.</summary>
+    OwnRemoval,
 }
 
 /// <summary>Why the vault said no, as a code for scripts and a sentence for people.</summary>

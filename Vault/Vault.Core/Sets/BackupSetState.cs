@@ -28,8 +28,8 @@ public sealed record BackupSetState
 
     public BackupSetState Apply(object e) => e switch
     {
-        SetOpened o => this with { Status = SetStatus.Open, Opened = o },
-        SetSealed s => this with { Status = SetStatus.Sealed, Sealed = s, RetainUntil = s.RetainUntil },
+        SetOpened o when Status == SetStatus.None => this with { Status = SetStatus.Open, Opened = o },
+        SetSealed s when Status == SetStatus.Open => this with { Status = SetStatus.Sealed, Sealed = s, RetainUntil = s.RetainUntil },
         RetentionExtended r when r.RetainUntil > RetainUntil => this with { RetainUntil = r.RetainUntil },
         LegalHoldPlaced h => this with { Holds = Holds.SetItem(h.HoldId, h) },
         LegalHoldReleased r => this with { Holds = Holds.Remove(r.HoldId) },

@@ -19,7 +19,7 @@ public sealed record SetSealed(string SetId, string ManifestHash, long ManifestL
 }
 
 /// <summary>One approver lengthened a sealed set's retention; retention is never shortened.</summary>
-public sealed record RetentionExtended(string SetId, DateTimeOffset RetainUntil, string ExtendedBy, string Signature, DateTimeOffset At)
+public sealed record RetentionExtended(string SetId, DateTimeOffset RetainUntil, string ExtendedBy, string Signature, DateTimeOffset At, long? SeenPosition = null, string? SeenHead = null) : Governance.ISignedEvent
 {
     public const string EventType = "RetentionExtended.v1";
 
@@ -37,7 +37,7 @@ public static class SetStreams
 }
 
 /// <summary>One approver placed a legal hold on a set: no deletion of it can execute until a quorum releases the hold.</summary>
-public sealed record LegalHoldPlaced(string SetId, string HoldId, string Reason, string PlacedBy, string Signature, DateTimeOffset At)
+public sealed record LegalHoldPlaced(string SetId, string HoldId, string Reason, string PlacedBy, string Signature, DateTimeOffset At, long? SeenPosition = null, string? SeenHead = null) : Governance.ISignedEvent
 {
     public const string EventType = "LegalHoldPlaced.v1";
 }

@@ -10,7 +10,8 @@ public sealed record VaultCreated(
     [property: JsonPropertyName("vaultId")] string VaultId,
     [property: JsonPropertyName("formatVersion")] int FormatVersion,
     [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt,
-    [property: JsonPropertyName("governance")] GovernanceDocument Governance)
+    [property: JsonPropertyName("governance")] GovernanceDocument Governance,
+    [property: JsonPropertyName("checkpointKey"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CheckpointKey = null)
 {
     public const string EventType = "VaultCreated.v1";
 

@@ -10,6 +10,18 @@ public sealed record VerifyReport(long Checked, LogHead Head, ChainViolation? Vi
 }
 
 /// <summary>
+/// Sees every record that passed the chain checks, in order, to check what the records mean (vault log verify).
+/// <see cref="Prepare"/> gets each chunk first and may work on it in parallel; <see cref="Observe"/> then gets each
+/// record of it in position order, with its index in the chunk.
+/// </summary>
+public interface IRecordObserver
+{
+    void Prepare(EventRecord[] chunk);
+
+    void Observe(EventRecord record, int index);
+}
+
+/// <summary>
 /// Verifies a log end to end. Reading runs ahead on one task while records' own hashes are checked in parallel
 /// per chunk (they depend on nothing but the record), and links are checked in order.
 /// </summary>
@@ -19,7 +31,7 @@ public static class LogVerifier
 
     public static async Task<VerifyReport> VerifyAsync(
         IEventLog log, LogHead? trustedStart = null, LogHead? trustedHead = null,
-        IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<long>? progress = null, CancellationToken cancellationToken = default, IRecordObserver? observer = null)
     {
         var verifier = new ChainVerifier(trustedStart);
         var chunks = Channel.CreateBounded<EventRecord[]>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
@@ -32,9 +44,12 @@ public static class LogVerifier
         await foreach (var chunk in chunks.Reader.ReadAllAsync(cancellationToken))
         {
             Parallel.For(0, chunk.Length, i => selfViolations[i] = ChainVerifier.CheckSelf(chunk[i]));
+            observer?.Prepare(chunk);
             for (var i = 0; i < chunk.Length && violation is null; i++)
             {
                 violation = selfViolations[i] ?? verifier.CheckLink(chunk[i]);
+                if (violation is null)
+                    observer?.Observe(chunk[i], i);
                 if (violation is null && trustedHead is not null && chunk[i].Position == trustedHead.Position)
                     hashAtTrustedHead = chunk[i].Hash;
             }

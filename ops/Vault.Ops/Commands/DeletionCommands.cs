@@ -32,8 +32,9 @@ public static class DeletionCommands
             var known = (await new BackupSets(service.Log).ListAsync(ct)).Where(s => s.Status == Core.Sets.SetStatus.Sealed).Select(s => s.Sealed!.SetId).ToHashSet();
             if (sets.FirstOrDefault(s => !known.Contains(s)) is { } unknown)
                 throw new Core.Errors.VaultConfigurationException($"'{unknown}' is not a sealed set of this vault; 'vault sets list' shows them. Nothing was signed or recorded.");
-            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(vaultId, SignedAction.Request, id, SigningPayload.TargetsDigest(sets)));
-            return await service.RequestAsync(new RequestDeletion(id, sets, parse.GetValue(Reason)!, key.Approver, signature), ct);
+            var seen = await Witnessing.SeenAsync(service.Log, ct);
+            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(vaultId, SignedAction.Request, id, SigningPayload.TargetsDigest(sets), seen));
+            return await service.RequestAsync(new RequestDeletion(id, sets, parse.GetValue(Reason)!, key.Approver, signature, Seen: seen), ct);
         }));
 
         var deletion = new Command("deletion", """
@@ -70,8 +71,9 @@ public static class DeletionCommands
         {
             var id = parse.GetValue(Id)!;
             var view = await service.LoadAsync(id, ct);
-            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(vaultId, SignedAction.Approve, id, view.State.TargetsDigest));
-            return await service.ApproveAsync(new ApproveDeletion(id, key.Approver, signature), ct);
+            var seen = await Witnessing.SeenAsync(service.Log, ct);
+            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(vaultId, SignedAction.Approve, id, view.State.TargetsDigest, seen));
+            return await service.ApproveAsync(new ApproveDeletion(id, key.Approver, signature, seen), ct);
         }));
 
         var veto = new Command("veto", "Stop a request for good. Any approver can veto until it is executed; a veto is final.")
@@ -80,8 +82,9 @@ public static class DeletionCommands
         {
             var id = parse.GetValue(Id)!;
             var view = await service.LoadAsync(id, ct);
-            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(vaultId, SignedAction.Veto, id, view.State.TargetsDigest));
-            return await service.VetoAsync(new VetoDeletion(id, key.Approver, parse.GetValue(Reason)!, signature), ct);
+            var seen = await Witnessing.SeenAsync(service.Log, ct);
+            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(vaultId, SignedAction.Veto, id, view.State.TargetsDigest, seen));
+            return await service.VetoAsync(new VetoDeletion(id, key.Approver, parse.GetValue(Reason)!, signature, seen), ct);
         }));
 
         var execute = new Command("execute", """

@@ -40,8 +40,9 @@ public static class GovernanceCommands
             var proposal = Proposal(parse, current.Rules);
             var id = DeletionService.ValidateId(parse.GetValue(NewId) ?? $"gov-{context.Clock.GetUtcNow():yyyyMMdd}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}");
             string[] targets = [RequestTargets.Governance(proposal, current.Version)];
-            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(vaultId, SignedAction.Request, id, SigningPayload.TargetsDigest(targets)));
-            return await service.RequestAsync(new RequestDeletion(id, targets, parse.GetValue(Reason)!, key.Approver, signature, RequestKind.ChangeGovernance, proposal, current.Version), ct);
+            var seen = await Witnessing.SeenAsync(service.Log, ct);
+            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(vaultId, SignedAction.Request, id, SigningPayload.TargetsDigest(targets), seen));
+            return await service.RequestAsync(new RequestDeletion(id, targets, parse.GetValue(Reason)!, key.Approver, signature, RequestKind.ChangeGovernance, proposal, current.Version, seen), ct);
         }));
 
         var show = new Command("show", "The governance rules in force (or at a log position with --at), and every change applied so far, with the request that made it.") { AtPosition };

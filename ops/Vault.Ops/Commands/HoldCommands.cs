@@ -41,8 +41,9 @@ public static class HoldCommands
                 throw new VaultConfigurationException($"Set {set} has no hold '{hold}' in force ('vault hold list' shows them). Nothing was signed or recorded.");
             var id = DeletionService.ValidateId(parse.GetValue(NewId) ?? $"rel-{context.Clock.GetUtcNow():yyyyMMdd}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}");
             string[] targets = [RequestTargets.Hold(set, hold)];
-            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(vaultId, SignedAction.Request, id, SigningPayload.TargetsDigest(targets)));
-            return await service.RequestAsync(new RequestDeletion(id, targets, parse.GetValue(Reason)!, key.Approver, signature, RequestKind.ReleaseHold), ct);
+            var seen = await Witnessing.SeenAsync(service.Log, ct);
+            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(vaultId, SignedAction.Request, id, SigningPayload.TargetsDigest(targets), seen));
+            return await service.RequestAsync(new RequestDeletion(id, targets, parse.GetValue(Reason)!, key.Approver, signature, RequestKind.ReleaseHold, Seen: seen), ct);
         }));
 
         var list = new Command("list", "Every legal hold in force: set, hold id, who placed it, when and why.");
@@ -61,8 +62,9 @@ public static class HoldCommands
             if (!HoldDecider.IsValidHoldId(hold))
                 throw new VaultConfigurationException($"'{hold}' is not a hold id: use 1 to 64 lower-case letters, digits, '.', '_' and '-'.");
             var digest = SigningPayload.TargetsDigest([RequestTargets.Hold(set, hold)]);
-            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(manifest.VaultId, SignedAction.PlaceHold, set, digest));
-            var placed = await new BackupSets(log).PlaceHoldAsync(new PlaceHold(set, hold, parse.GetValue(Reason)!, key.Approver, signature), context.Clock, ct);
+            var seen = await Witnessing.SeenAsync(log, ct);
+            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(manifest.VaultId, SignedAction.PlaceHold, set, digest, seen));
+            var placed = await new BackupSets(log).PlaceHoldAsync(new PlaceHold(set, hold, parse.GetValue(Reason)!, key.Approver, signature, seen), context.Clock, ct);
             if (parse.GetValue(GlobalOptions.Json))
                 context.WriteJson(new { placed.SetId, placed.HoldId, placed.PlacedBy, placed.Reason, placed.At });
             else

@@ -85,7 +85,9 @@ public static class InitCommand
                 throw new VaultAlreadyExistsException($"The log at {log.Describe} already holds records; it belongs to another vault. Use another --pg-schema.");
 
             var now = context.Clock.GetUtcNow();
-            var genesis = new VaultCreated(Guid.NewGuid().ToString("N"), VaultManifest.CurrentFormat, ChainHash.Truncate(now), GovernanceDocument.From(rules));
+            var (checkpointPrivate, checkpointPublic) = Ed25519.CreateKeyPair();
+            VaultOpener.WriteCheckpointKey(directory, checkpointPrivate);
+            var genesis = new VaultCreated(Guid.NewGuid().ToString("N"), VaultManifest.CurrentFormat, ChainHash.Truncate(now), GovernanceDocument.From(rules), Convert.ToHexStringLower(checkpointPublic));
             await log.AppendAsync(VaultStreams.Vault, ExpectedVersion.NoStream, [genesis.ToEventData("vault init")], cancellationToken);
             var head = await log.ReadHeadAsync(cancellationToken);
             new VaultManifest(VaultManifest.CurrentFormat, genesis.VaultId, genesis.CreatedAt, location, head.HashHex).Write(directory);
@@ -148,7 +150,7 @@ public static class InitCommand
     private static void Cleanup(string directory, bool createdDirectory)
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var name in new[] { VaultManifest.FileName, VaultManifest.FileName + ".tmp", VaultOpener.SqliteFile, VaultOpener.SqliteFile + "-wal", VaultOpener.SqliteFile + "-shm" })
+        foreach (var name in new[] { VaultManifest.FileName, VaultManifest.FileName + ".tmp", VaultOpener.CheckpointKeyFile, VaultOpener.SqliteFile, VaultOpener.SqliteFile + "-wal", VaultOpener.SqliteFile + "-shm" })
         {
             try { File.Delete(Path.Combine(directory, name)); }
             catch (IOException) { }

@@ -9,5 +9,6 @@ public static class LogCommands
     {
         LogTailCommand.Create(context),
         LogVerifyCommand.Create(context),
+        LogCheckpointCommand.Create(context),
     };
 }

@@ -38,8 +38,9 @@ public static class RetentionCommands
         {
             var set = parse.GetValue(Set)!;
             var digest = SigningPayload.TargetsDigest([RetentionExtended.Target(set, until)]);
-            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(manifest.VaultId, SignedAction.ExtendRetention, set, digest));
-            var extended = await new BackupSets(log).ExtendRetentionAsync(new ExtendRetention(set, until, key.Approver, signature), context.Clock, ct);
+            var seen = await Witnessing.SeenAsync(log, ct);
+            var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(manifest.VaultId, SignedAction.ExtendRetention, set, digest, seen));
+            var extended = await new BackupSets(log).ExtendRetentionAsync(new ExtendRetention(set, until, key.Approver, signature, seen), context.Clock, ct);
             if (parse.GetValue(GlobalOptions.Json))
                 context.WriteJson(new { extended.SetId, extended.RetainUntil, extended.ExtendedBy });
             else

@@ -398,6 +398,11 @@ public static class RotationCommands
         var directory = GlobalOptions.VaultDirectory(parse, context);
         var (manifest, log) = await VaultOpener.OpenAsync(directory, GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
         await using (log)
-            return await act(new RotationService(directory, log, new FileSegmentStore(VaultOpener.SegmentsDirectory(directory)), manifest.VaultId, context.Clock));
+        {
+            var checkpointer = File.Exists(Path.Combine(directory, VaultOpener.CheckpointKeyFile))
+                ? new Vault.Services.Checkpointer(log, manifest.VaultId, VaultOpener.ReadCheckpointKey(directory), context.Clock)
+                : null;
+            return await act(new RotationService(directory, log, new FileSegmentStore(VaultOpener.SegmentsDirectory(directory)), manifest.VaultId, context.Clock, checkpointer: checkpointer));
+        }
     }
 }

@@ -18,6 +18,20 @@ public static class ServeCommand
         HelpName = "DURATION",
     };
 
+    private static readonly Option<long> CheckpointRecords = new("--checkpoint-every-records")
+    {
+        Description = "Append a signed checkpoint once this many records were written since the last one (checked on the schedule).",
+        DefaultValueFactory = _ => 10_000,
+        HelpName = "N",
+    };
+
+    private static readonly Option<string> CheckpointEvery = new("--checkpoint-every")
+    {
+        Description = "Append a signed checkpoint at least this often when anything was written; 'off' disables checkpoints from the service.",
+        DefaultValueFactory = _ => "1h",
+        HelpName = "DURATION",
+    };
+
     public static Command Create(CliContext context)
     {
         var command = new Command("serve", """
@@ -28,7 +42,7 @@ public static class ServeCommand
             Example:
               vault serve --vault /srv/vault --amqp amqp://vault-ingest:secret@mq:5672/vault
             """)
-        { IngestOptions.Amqp, Concurrency, ExecuteEvery };
+        { IngestOptions.Amqp, Concurrency, ExecuteEvery, CheckpointRecords, CheckpointEvery };
         command.SetAction((parse, ct) => RunAsync(parse, context, ct));
         return command;
     }
@@ -47,8 +61,16 @@ public static class ServeCommand
             await using (await IngestHost.StartAsync(options, ct))
             {
                 using var stopScheduler = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                var checkpointEvery = parse.GetValue(CheckpointEvery) is "off" ? (TimeSpan?)null : Durations.Parse(parse.GetValue(CheckpointEvery)!, "--checkpoint-every");
+                var checkpointer = checkpointEvery is not null && File.Exists(Path.Combine(directory, VaultOpener.CheckpointKeyFile))
+                    ? new Checkpointer(log, manifest.VaultId, VaultOpener.ReadCheckpointKey(directory), context.Clock)
+                    : null;
+                var due = new DueRequests(log, store, context.Clock)
+                {
+                    Checkpoints = checkpointer is null ? null : (checkpointer, parse.GetValue(CheckpointRecords), checkpointEvery!.Value),
+                };
                 var scheduler = every is { } period
-                    ? new DueRequests(log, store, context.Clock).RunAsync(period,
+                    ? due.RunAsync(period,
                         outcomes => context.Error.WriteLine(string.Join(Environment.NewLine, outcomes.Select(o => $"scheduler: {o.Action} request {o.RequestId} ({o.Kind}){(o.SegmentsRemoved > 0 ? $", {o.SegmentsRemoved} segments removed" : "")}"))),
                         ex => context.Error.WriteLine($"scheduler: {ex.Message} (retrying at the next run)"), stopScheduler.Token)
                     : Task.CompletedTask;

@@ -1,0 +1,393 @@
+using System.Text.RegularExpressions;
+using Vault.Core.Checkpoints;
+using Vault.Core.Governance;
+using Vault.Core.Log;
+using Vault.Core.Sets;
+using Vault.Core.Vaults;
+using Vault.Storage.Log;
+
+namespace Vault.Services;
+
+/// <summary>A head known from outside the log: a checkpoint copy at a site, in a tape image, in a file, or given by hand.</summary>
+/// <param name="Source">Where it came from, for the message ("site offsite-a (/mnt/a/checkpoint.json)").</param>
+/// <param name="MerkleRoot">The Merkle root it names over records 1..Position, when it names one.</param>
+/// <param name="GenesisHash">The genesis hash it descends from, when it names one.</param>
+/// <param name="Rule">The rule a disagreement breaks: "copy" for copies from outside, "checkpoint" for the log's own checkpoint records.</param>
+public sealed record HeadClaim(string Source, long Position, string Head, string? MerkleRoot = null, string? GenesisHash = null, string Rule = "copy");
+
+/// <summary>
+/// Verification of meaning (vault log verify): replays every record that passed the chain checks through the same
+/// deciders that made it, and names, by position, each record the rules would not have produced — a signature that
+/// does not verify, a quorum without M valid signatures, an execution before its delay or of a held or retained set,
+/// a governance change or hold release without its request's proof, a derived record that disagrees with its evidence,
+/// a stream-version gap, a malformed stream id or payload, a checkpoint that does not match the records it covers —
+/// and every head known from outside (checkpoint copies, witnessed heads inside signatures) that the log does not hold.
+/// It never throws on what it checks: whatever does not parse is itself a finding.
+/// </summary>
+public sealed partial class HistoryVerifier(IReadOnlySet<string> otherKnownTypes, IReadOnlyList<HeadClaim> claims) : IRecordObserver
+{
+    private const int MaxFindings = 1000;
+    private readonly List<ProofFinding> _findings = [];
+    private readonly Dictionary<string, long> _versions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RequestProof> _requests = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SetInfo> _sets = new(StringComparer.Ordinal);
+    private readonly List<HeadClaim> _claims = [.. claims];
+    private byte[] _hashes = new byte[32 * 4096];
+    private long _count;
+    private Prepared[] _prepared = [];
+    private GovernanceState? _governance;
+    private string? _genesisHash;
+
+    public IReadOnlyList<ProofFinding> Findings => _findings;
+
+    /// <summary>How many findings there were (the list keeps the first <see cref="MaxFindings"/>).</summary>
+    public long FindingCount { get; private set; }
+
+    public string? VaultId => _governance?.VaultId;
+
+    private sealed class SetInfo
+    {
+        public SetStatus Status;
+        public DateTimeOffset RetainUntil;
+        public readonly HashSet<string> Holds = new(StringComparer.Ordinal);
+    }
+
+    private readonly record struct Prepared(object? Event, string? Problem);
+
+    public void Prepare(EventRecord[] chunk)
+    {
+        if (_prepared.Length < chunk.Length)
+            _prepared = new Prepared[chunk.Length];
+        var prepared = _prepared;
+        Parallel.For(0, chunk.Length, i => prepared[i] = PrepareOne(chunk[i]));
+    }
+
+    private Prepared PrepareOne(EventRecord record)
+    {
+        if (StreamProblem(record.StreamId) is { } bad)
+            return new Prepared(null, bad);
+        if (record.EventType == VaultCreated.EventType)
+        {
+            try
+            {
+                return VaultCreated.From(record) is { } genesis ? new Prepared(genesis, null) : new Prepared(null, "the genesis payload is empty");
+            }
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException or ArgumentException)
+            {
+                return new Prepared(null, $"the genesis payload does not parse ({ex.Message})");
+            }
+        }
+
+        if (!EventCodec.IsKnown(record.EventType))
+            return otherKnownTypes.Contains(record.EventType) ? new Prepared(null, null) : new Prepared(null, $"'{record.EventType}' is not an event type of this vault");
+        var (e, problem) = EventCodec.TryDecode(record);
+        if (problem is not null)
+            return new Prepared(null, $"the {record.EventType} payload does not parse ({problem})");
+        return new Prepared(e, BindingProblem(record.StreamId, e!));
+    }
+
+    public void Observe(EventRecord record, int index)
+    {
+        Remember(record);
+        var (e, problem) = _prepared[index];
+        CheckVersion(record);
+        if (problem is not null)
+        {
+            Find(record.Position, "malformed", problem);
+            return;
+        }
+
+        if (record.Position == 1)
+        {
+            if (e is not VaultCreated genesis || record.StreamId != VaultStreams.Vault)
+            {
+                Find(1, "genesis", "the first record is not the vault's genesis (VaultCreated.v1 on stream 'vault')");
+                return;
+            }
+
+            try
+            {
+                var rules = genesis.Governance.ToRules();
+                _governance = new GovernanceState(genesis.VaultId, rules, 0, []) { Eras = [new GovernanceEra(1, rules, 0)], CheckpointKey = genesis.CheckpointKey };
+                _genesisHash = Convert.ToHexStringLower(record.Hash);
+            }
+            catch (Exception ex) when (ex is ArgumentException or FormatException or NullReferenceException)
+            {
+                Find(1, "genesis", $"the genesis rules do not validate ({ex.Message})");
+            }
+
+            return;
+        }
+
+        if (_governance is null)
+            return; // without a genesis nothing can be judged; the finding at position 1 says so
+        if (e is VaultCreated)
+        {
+            Find(record.Position, "genesis", "a second genesis record");
+            return;
+        }
+
+        if (e is ISignedEvent signed)
+            CheckWitness(record.Position, signed);
+        switch (e)
+        {
+            case IDeletionEvent d:
+                ObserveRequest(record.Position, d);
+                break;
+            case GovernanceChanged change:
+                ObserveChange(record, change);
+                break;
+            case CheckpointRecorded checkpoint:
+                ObserveCheckpoint(record.Position, checkpoint);
+                break;
+            case null:
+                break;
+            default:
+                ObserveSet(record.Position, e);
+                break;
+        }
+    }
+
+    /// <summary>After the last record: the heads known from outside, against what the log holds.</summary>
+    public void Finish(LogHead head)
+    {
+        var tree = new MerkleTree();
+        foreach (var claim in _claims.OrderBy(c => c.Position))
+        {
+            if (claim.GenesisHash is { } genesis && _genesisHash is { } ours && genesis != ours)
+            {
+                Find(1, "copy", $"{claim.Source} descends from genesis {genesis}, but this log begins with {ours}: the log was rebuilt from its first record");
+                continue;
+            }
+
+            if (claim.Position > head.Position || claim.Position < 1)
+            {
+                Find(head.Position + 1, claim.Rule, $"{claim.Source} holds a head at position {claim.Position}, but the log ends at {head.Position}: records were cut from the end");
+                continue;
+            }
+
+            var hash = Convert.ToHexStringLower(HashAt(claim.Position));
+            if (hash != claim.Head)
+            {
+                Find(claim.Position, claim.Rule, $"{claim.Source} says record {claim.Position} has hash {claim.Head}, but the log has {hash}: history up to there was rewritten");
+                continue;
+            }
+
+            if (claim.MerkleRoot is { } root)
+            {
+                while (tree.Size < claim.Position)
+                    tree.Append(HashAt(tree.Size + 1));
+                var actual = Convert.ToHexStringLower(tree.Root());
+                if (actual != root)
+                    Find(claim.Position, "checkpoint", $"{claim.Source} names Merkle root {root} over records 1 to {claim.Position}, but they give {actual}");
+            }
+        }
+    }
+
+    private void ObserveRequest(long position, IDeletionEvent d)
+    {
+        if (!_requests.TryGetValue(d.RequestId, out var proof))
+            _requests[d.RequestId] = proof = new RequestProof();
+        var before = proof.Findings.Count;
+        var wasExecuted = proof.Execution is not null;
+        proof.Apply(position, d, _governance!.ContextAt(position, d.At), Protections());
+        foreach (var finding in proof.Findings.Skip(before))
+            Find(finding.Position, finding.Rule, finding.Detail);
+        if (!wasExecuted && proof.Execution is { } done && proof.State.Kind == RequestKind.Delete)
+        {
+            foreach (var target in done.Targets)
+            {
+                if (_sets.TryGetValue(target, out var set))
+                    set.Status = SetStatus.Deleted;
+            }
+        }
+    }
+
+    private void ObserveChange(EventRecord record, GovernanceChanged change)
+    {
+        var context = _governance!.ContextAt(record.Position, change.At);
+        var problem = _requests.TryGetValue(change.RequestId, out var proof)
+            ? GovernanceReader.Problem(proof.State, change, context)
+            : $"there is no request {change.RequestId}";
+        if (problem is not null)
+        {
+            Find(record.Position, "governance", $"a governance change without its quorum: {problem}");
+            return;
+        }
+
+        try
+        {
+            var rules = change.Governance.ToRules();
+            _governance = _governance with
+            {
+                Rules = rules, Version = record.StreamVersion, Changes = [.. _governance.Changes, (record.Position, change)],
+                Eras = [.. _governance.Eras, new GovernanceEra(record.Position, rules, record.StreamVersion)],
+            };
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or NullReferenceException)
+        {
+            Find(record.Position, "governance", $"the new rules do not validate ({ex.Message})");
+        }
+    }
+
+    private void ObserveCheckpoint(long position, CheckpointRecorded checkpoint)
+    {
+        if (_governance!.CheckpointKey is not { } key)
+        {
+            Find(position, "checkpoint", "a checkpoint in a vault whose genesis names no checkpoint key");
+            return;
+        }
+
+        if (!checkpoint.SignatureHolds(_governance.VaultId, key))
+            Find(position, "checkpoint", $"the checkpoint of position {checkpoint.Position} is not signed by the vault's checkpoint key");
+        else if (checkpoint.Position >= position || checkpoint.Count != checkpoint.Position)
+            Find(position, "checkpoint", $"the checkpoint claims position {checkpoint.Position} and {checkpoint.Count} records, which a checkpoint at position {position} cannot cover");
+        else
+            _claims.Add(new HeadClaim($"the checkpoint at position {position}", checkpoint.Position, checkpoint.Head, checkpoint.MerkleRoot, Rule: "checkpoint"));
+    }
+
+    private void ObserveSet(long position, object e)
+    {
+        var context = _governance!.ContextAt(position, default);
+        switch (e)
+        {
+            case SetOpened o:
+                if (_sets.ContainsKey(o.SetId))
+                    Find(position, "set", $"set {o.SetId} is opened a second time");
+                else
+                    _sets[o.SetId] = new SetInfo { Status = SetStatus.Open };
+                break;
+            case SegmentStored s when !_sets.TryGetValue(s.SetId, out var set) || set.Status != SetStatus.Open:
+                Find(position, "set", $"a segment is recorded for set {s.SetId}, which is not open");
+                break;
+            case SetSealed s:
+                if (!_sets.TryGetValue(s.SetId, out var sealing) || sealing.Status != SetStatus.Open)
+                {
+                    Find(position, "set", $"set {s.SetId} is sealed but was not open");
+                    break;
+                }
+
+                if (s.RetainUntil < s.At + context.Rules.MinimumRetention - TimeSpan.FromSeconds(1))
+                    Find(position, "retention", $"set {s.SetId} is sealed with retention until {s.RetainUntil:u}, shorter than the minimum retention in force ({GovernanceChange.Show(context.Rules.MinimumRetention)})");
+                sealing.Status = SetStatus.Sealed;
+                sealing.RetainUntil = s.RetainUntil;
+                break;
+            case RetentionExtended r:
+                if (!_sets.TryGetValue(r.SetId, out var extending) || extending.Status != SetStatus.Sealed)
+                {
+                    Find(position, "retention", $"retention is extended on set {r.SetId}, which is not sealed");
+                    break;
+                }
+
+                var (_, refused) = RetentionDecider.Extend(new BackupSetState { Status = SetStatus.Sealed, RetainUntil = extending.RetainUntil },
+                    new ExtendRetention(r.SetId, r.RetainUntil, r.ExtendedBy, Hex(r.Signature), Witness.From(r.SeenPosition, r.SeenHead)), context with { Now = r.At });
+                if (refused is not null)
+                    Find(position, refused.Code is RefusalCode.BadSignature or RefusalCode.UnknownApprover ? "signature" : "retention", $"the retention extension of set {r.SetId} would not be accepted ({refused.Code}: {refused.Reason})");
+                else
+                    extending.RetainUntil = r.RetainUntil;
+                break;
+            case LegalHoldPlaced h:
+                if (!_sets.TryGetValue(h.SetId, out var holding))
+                {
+                    Find(position, "hold", $"a hold is placed on set {h.SetId}, which does not exist");
+                    break;
+                }
+
+                var (_, holdRefused) = HoldDecider.Place(new BackupSetState { Status = holding.Status },
+                    new PlaceHold(h.SetId, h.HoldId, h.Reason, h.PlacedBy, Hex(h.Signature), Witness.From(h.SeenPosition, h.SeenHead)), context with { Now = h.At });
+                if (holdRefused is not null)
+                    Find(position, holdRefused.Code is RefusalCode.BadSignature or RefusalCode.UnknownApprover ? "signature" : "hold", $"the hold {h.HoldId} on set {h.SetId} would not be accepted ({holdRefused.Code}: {holdRefused.Reason})");
+                holding.Holds.Add(h.HoldId); // a hold only protects: even an unproved one is kept, and named above
+                break;
+            case LegalHoldReleased released:
+                var target = RequestTargets.Hold(released.SetId, released.HoldId);
+                var problem = !_requests.TryGetValue(released.RequestId, out var proof) ? $"there is no request {released.RequestId}"
+                    : proof.State.Kind != RequestKind.ReleaseHold || !proof.State.Targets.SequenceEqual([target]) ? $"request {released.RequestId} is not a signed release of {target}"
+                    : DeletionDecider.MayExecute(proof.State, "replay", _governance.ContextAt(position, released.At))?.Refusal is { } why ? $"request {released.RequestId} could not execute then ({why.Code}: {why.Reason})"
+                    : null;
+                if (problem is not null)
+                    Find(position, "hold", $"hold {released.HoldId} on set {released.SetId} is released without its quorum: {problem}");
+                else if (_sets.TryGetValue(released.SetId, out var releasing))
+                    releasing.Holds.Remove(released.HoldId);
+                break;
+        }
+    }
+
+    private Dictionary<string, SetProtection> Protections() =>
+        _sets.Where(p => p.Value.Status == SetStatus.Sealed).ToDictionary(p => p.Key, p => new SetProtection(p.Value.RetainUntil, [.. p.Value.Holds]), StringComparer.Ordinal);
+
+    private void CheckWitness(long position, ISignedEvent signed)
+    {
+        if (signed.SeenPosition is not { } seen)
+            return;
+        if (seen < 1 || seen >= position)
+        {
+            Find(position, "witness", $"the signature witnesses position {seen}, which a record at position {position} cannot have seen");
+            return;
+        }
+
+        var hash = Convert.ToHexStringLower(HashAt(seen));
+        if (hash != signed.SeenHead)
+            Find(seen, "witness", $"the signature recorded at position {position} witnessed record {seen} with hash {signed.SeenHead}, but the log has {hash} there: history up to there was rewritten");
+    }
+
+    private void CheckVersion(EventRecord record)
+    {
+        var expected = _versions.TryGetValue(record.StreamId, out var last) ? last + 1 : 0;
+        if (record.StreamVersion != expected)
+            Find(record.Position, "stream-version", $"stream '{record.StreamId}' goes to version {record.StreamVersion} after {expected - 1}: a record of the stream is missing or doubled");
+        _versions[record.StreamId] = record.StreamVersion;
+    }
+
+    private void Remember(EventRecord record)
+    {
+        if ((_count + 1) * 32 > _hashes.Length)
+            Array.Resize(ref _hashes, _hashes.Length * 2);
+        record.Hash.AsSpan(0, 32).CopyTo(_hashes.AsSpan((int)(_count * 32)));
+        _count = record.Position;
+    }
+
+    private ReadOnlySpan<byte> HashAt(long position) => _hashes.AsSpan((int)((position - 1) * 32), 32);
+
+    private void Find(long position, string rule, string detail)
+    {
+        FindingCount++;
+        if (_findings.Count < MaxFindings)
+            _findings.Add(new ProofFinding(position, rule, detail));
+    }
+
+    /// <summary>Why a stream id is not one the vault writes (docs/log-format.md), or null.</summary>
+    public static string? StreamProblem(string streamId) =>
+        streamId is VaultStreams.Vault or "rotation" or CheckpointRecorded.Stream || StreamPattern().IsMatch(streamId)
+            ? null
+            : $"'{streamId}' is not a stream id of this vault (vault, rotation, checkpoints, set-SET, set-SET/SEQUENCE, deletion-REQUEST)";
+
+    private static string? BindingProblem(string streamId, object e) => e switch
+    {
+        GovernanceChanged when streamId != VaultStreams.Vault => "a governance change outside stream 'vault'",
+        CheckpointRecorded when streamId != CheckpointRecorded.Stream => "a checkpoint outside stream 'checkpoints'",
+        IDeletionEvent d when streamId != DeletionService.StreamPrefix + d.RequestId => $"an event of request {d.RequestId} on stream '{streamId}'",
+        SegmentStored s when streamId != SetStreams.OfSegment(s.SetId, s.Sequence) => $"segment {s.Sequence} of set {s.SetId} on stream '{streamId}'",
+        SetOpened o when streamId != SetStreams.Of(o.SetId) => $"set {o.SetId} opened on stream '{streamId}'",
+        SetSealed s when streamId != SetStreams.Of(s.SetId) => $"set {s.SetId} sealed on stream '{streamId}'",
+        RetentionExtended r when streamId != SetStreams.Of(r.SetId) => $"set {r.SetId}'s retention on stream '{streamId}'",
+        LegalHoldPlaced h when streamId != SetStreams.Of(h.SetId) => $"a hold on set {h.SetId} on stream '{streamId}'",
+        LegalHoldReleased h when streamId != SetStreams.Of(h.SetId) => $"a hold release on set {h.SetId} on stream '{streamId}'",
+        _ => null,
+    };
+
+    private static byte[] Hex(string? text)
+    {
+        try
+        {
+            return text is null ? [] : Convert.FromHexString(text);
+        }
+        catch (FormatException)
+        {
+            return [];
+        }
+    }
+
+    [GeneratedRegex(@"^(set-[a-z0-9][a-z0-9._-]{0,127}(/(0|[1-9][0-9]{0,18}))?|deletion-[a-z0-9][a-z0-9-]{0,63})$")]
+    private static partial Regex StreamPattern();
+}

@@ -1,5 +1,5 @@
 // Event log throughput, printed as figures (docs/benchmarks.md). Not a test: nothing here passes or fails.
-// Usage: dotnet run -c Release --project tests/Vault.Benchmarks -- [sqlite|postgres|both] [--events N]
+// Usage: dotnet run -c Release --project tests/Vault.Benchmarks -- [sqlite|postgres|both|verify] [--events N]
 // PostgreSQL comes from $VAULT_TEST_PG (ops/bench.sh starts a throwaway server and sets it).
 using System.Diagnostics;
 using System.Globalization;
@@ -11,6 +11,14 @@ using Vault.Storage.Sqlite;
 
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "both";
 var total = args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(200_000);
+if (which == "verify")
+{
+    // dotnet run -c Release --project tests/Vault.Benchmarks -- verify [--events N]  (default 1,000,000)
+    Console.WriteLine($"verify benchmark: {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
+    await VerifyBenchmark.RunAsync(args.Contains("--events") ? total : 1_000_000);
+    return;
+}
+
 var payload = new byte[300];
 new Random(1).NextBytes(payload);
 var json = System.Text.Encoding.UTF8.GetBytes("{\"data\":\"" + Convert.ToBase64String(payload)[..284] + "\"}"); // 300 bytes of JSON

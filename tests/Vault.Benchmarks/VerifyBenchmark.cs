@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using Vault.Core.Checkpoints;
+using Vault.Core.Governance;
+using Vault.Core.Log;
+using Vault.Core.Sets;
+using Vault.Core.Vaults;
+using Vault.Services;
+using Vault.Storage.Log;
+using Vault.Storage.Sqlite;
+
+/// <summary>
+/// 'verify' mode: a realistic history of N records (about 96% set and segment records, the rest signed deletion
+/// requests, holds, retention extensions, rotation records and checkpoints every 10,000 records), then verification of
+/// meaning, chain-only verification, and the cost of one more checkpoint at that size. Figures only; a history the
+/// verifier does not find intact is reported, since then the generator or the verifier is wrong.
+/// </summary>
+public static class VerifyBenchmark
+{
+    public static async Task RunAsync(long total)
+    {
+        var dir = Directory.CreateTempSubdirectory("vault-bench-verify-").FullName;
+        var clock = new ManualClock(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var (alice, bob) = (Ed25519.CreateKeyPair(), Ed25519.CreateKeyPair());
+        var (checkpointPrivate, checkpointPublic) = Ed25519.CreateKeyPair();
+        var rules = new GovernanceRules([new Approver("alice", alice.PublicKey), new Approver("bob", bob.PublicKey)], 2, TimeSpan.FromHours(1), TimeSpan.FromDays(14), TimeSpan.FromHours(1));
+        const string vaultId = "0123456789abcdef0123456789abcdef";
+        await using var log = new GroupCommitEventLog(await SqliteLogBackend.OpenAsync(Path.Combine(dir, "log.db"), create: true), new GroupCommitOptions { Clock = clock });
+        await log.AppendAsync(VaultStreams.Vault, ExpectedVersion.NoStream, [new VaultCreated(vaultId, 1, clock.GetUtcNow(), GovernanceDocument.From(rules), Convert.ToHexStringLower(checkpointPublic)).ToEventData("bench")]);
+        var checkpointer = new Checkpointer(log, vaultId, checkpointPrivate, clock);
+
+        var started = Stopwatch.GetTimestamp();
+        long written = 1, set = 0, requests = 0, rotation = 0, checkpoints = 0;
+        var sealedSets = new List<string>();
+        var nextCheckpoint = 10_000L;
+        while (written < total)
+        {
+            // One backup set: opened, 200 segments, sealed.
+            var id = $"night-{set++:D6}";
+            var batch = new List<(string Stream, EventData Data)> { (SetStreams.Of(id), EventCodec.Encode(new SetOpened(id, "web", id, "tree", new Dictionary<string, string>(), clock.GetUtcNow()), "ingest")) };
+            for (var seq = 0; seq < 200; seq++)
+                batch.Add((SetStreams.OfSegment(id, seq), EventCodec.Encode(new SegmentStored(id, seq, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(set * 1000 + seq))), 2_000_000, 900_000, seq % 3 == 0, clock.GetUtcNow()), "ingest")));
+            await log.AppendAsync(batch[0].Stream, ExpectedVersion.NoStream, [batch[0].Data]);
+            await Task.WhenAll(batch.Skip(1).Select(b => log.AppendAsync(b.Stream, ExpectedVersion.NoStream, [b.Data]))); // one group commit
+
+            await log.AppendAsync(SetStreams.Of(id), ExpectedVersion.Exactly(0), [EventCodec.Encode(new SetSealed(id, new string('a', 64), 1000, 200, 10, 400_000_000, clock.GetUtcNow() + rules.MinimumRetention, clock.GetUtcNow()), "ingest")]);
+            sealedSets.Add(id);
+            written += 202;
+            clock.Advance(TimeSpan.FromMinutes(10));
+
+            // Every 3rd set: a rotation record; every 5th: a signed deletion of an old set, approved and executed after the delay.
+            if (set % 3 == 0)
+            {
+                await log.AppendAsync("rotation", ExpectedVersion.Any, [new EventData("MediumShipped.v1", "{\"label\":\"W00001\",\"from\":\"primary\",\"to\":\"offsite-a\",\"date\":\"2026-01-01\",\"arrivesBy\":\"2026-01-02\"}"u8.ToArray(), """{"actor":"bench"}"""u8.ToArray())]);
+                written++;
+                rotation++;
+            }
+
+            if (set % 5 == 0 && sealedSets.Count > 10)
+            {
+                var target = sealedSets[0];
+                sealedSets.RemoveAt(0);
+                var request = $"del-{requests++:D6}";
+                var digest = SigningPayload.TargetsDigest([target]);
+                var head = await log.ReadHeadAsync();
+                var seen = new Witness(head.Position, head.HashHex);
+                var requested = new DeletionRequested(request, [target], digest, "old", "alice", Sign(alice.PrivateKey, vaultId, SignedAction.Request, request, digest, seen), clock.GetUtcNow(), SeenPosition: seen.Position, SeenHead: seen.Head);
+                var approved = new DeletionApproved(request, "bob", Sign(bob.PrivateKey, vaultId, SignedAction.Approve, request, digest, seen), clock.GetUtcNow(), seen.Position, seen.Head);
+                var quorum = new DeletionQuorumReached(request, ["alice", "bob"], clock.GetUtcNow() + rules.CoolingOff, clock.GetUtcNow());
+                await log.AppendAsync(DeletionService.StreamOf(request), ExpectedVersion.NoStream, [EventCodec.Encode(requested, "alice"), EventCodec.Encode(approved, "bob"), EventCodec.Encode(quorum, "bob")]);
+                clock.Advance(rules.CoolingOff + TimeSpan.FromMinutes(1));
+                await log.AppendAsync(DeletionService.StreamOf(request), ExpectedVersion.Exactly(2), [EventCodec.Encode(new DeletionExecuted(request, [target], [], clock.GetUtcNow()), "scheduler")]);
+                written += 4;
+            }
+
+            if (written >= nextCheckpoint)
+            {
+                await checkpointer.AppendAsync(CancellationToken.None);
+                written++;
+                checkpoints++;
+                nextCheckpoint += 10_000;
+            }
+        }
+
+        var generated = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var head2 = await log.ReadHeadAsync();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"history: {head2.Position:N0} records ({set:N0} sets of 202 records, {requests:N0} signed deletions executed, {rotation:N0} rotation records, {checkpoints:N0} checkpoints), generated in {generated:F1} s"));
+
+        // Warm the page cache and the JIT once, then time each mode three times.
+        await LogVerifier.VerifyAsync(log);
+        for (var run = 1; run <= 3; run++)
+        {
+            started = Stopwatch.GetTimestamp();
+            var chain = await LogVerifier.VerifyAsync(log);
+            var chainSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            started = Stopwatch.GetTimestamp();
+            var verifier = new HistoryVerifier(new HashSet<string>(["MediumShipped.v1"], StringComparer.Ordinal), []);
+            var meaning = await LogVerifier.VerifyAsync(log, observer: verifier);
+            verifier.Finish(meaning.Head);
+            var meaningSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"run {run}: chain only {chain.Checked:N0} records in {chainSeconds:F2} s = {chain.Checked / chainSeconds:N0} records/s ({(chain.Intact ? "intact" : "BROKEN")}); "
+                + $"chain and meaning in {meaningSeconds:F2} s = {meaning.Checked / meaningSeconds:N0} records/s ({verifier.FindingCount} findings{(verifier.FindingCount > 0 ? ": " + verifier.Findings[0].Detail : "")})"));
+        }
+
+        // One more checkpoint at this size: it resumes from the last one's compact range.
+        var costs = new List<double>();
+        for (var i = 0; i < 5; i++)
+        {
+            for (var k = 0; k < 100; k++)
+                await log.AppendAsync("rotation", ExpectedVersion.Any, [new EventData("MediumShipped.v1", "{}"u8.ToArray(), "{}"u8.ToArray())]);
+            started = Stopwatch.GetTimestamp();
+            await checkpointer.AppendAsync(CancellationToken.None);
+            costs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        costs.Sort();
+        var size = (await log.ReadHeadAsync()).Position;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"checkpoint at {size:N0} records, 100 records after the last one: min {costs[0]:F2} ms, median {costs[2]:F2} ms, max {costs[^1]:F2} ms (5 runs)"));
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private static string Sign(byte[] key, string vaultId, SignedAction action, string request, string digest, Witness seen) =>
+        Convert.ToHexStringLower(Ed25519.Sign(key, SigningPayload.For(vaultId, action, request, digest, seen)));
+
+    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
+    {
+        private DateTimeOffset _now = start;
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}

@@ -19,21 +19,26 @@ public static class VerifyBenchmark
 {
     public static async Task RunAsync(long total)
     {
-        var dir = Directory.CreateTempSubdirectory("vault-bench-verify-").FullName;
+        // VERIFY_DB=DIR keeps the generated history there and reuses it on the next run (for profiling the verify alone).
+        var keep = Environment.GetEnvironmentVariable("VERIFY_DB");
+        var dir = keep ?? Directory.CreateTempSubdirectory("vault-bench-verify-").FullName;
+        var reuse = keep is not null && File.Exists(Path.Combine(dir, "log.db"));
+        Directory.CreateDirectory(dir);
         var clock = new ManualClock(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var (alice, bob) = (Ed25519.CreateKeyPair(), Ed25519.CreateKeyPair());
         var (checkpointPrivate, checkpointPublic) = Ed25519.CreateKeyPair();
         var rules = new GovernanceRules([new Approver("alice", alice.PublicKey), new Approver("bob", bob.PublicKey)], 2, TimeSpan.FromHours(1), TimeSpan.FromDays(14), TimeSpan.FromHours(1));
         const string vaultId = "0123456789abcdef0123456789abcdef";
         await using var log = new GroupCommitEventLog(await SqliteLogBackend.OpenAsync(Path.Combine(dir, "log.db"), create: true), new GroupCommitOptions { Clock = clock });
-        await log.AppendAsync(VaultStreams.Vault, ExpectedVersion.NoStream, [new VaultCreated(vaultId, 1, clock.GetUtcNow(), GovernanceDocument.From(rules), Convert.ToHexStringLower(checkpointPublic)).ToEventData("bench")]);
+        if (!reuse)
+            await log.AppendAsync(VaultStreams.Vault, ExpectedVersion.NoStream, [new VaultCreated(vaultId, 1, clock.GetUtcNow(), GovernanceDocument.From(rules), Convert.ToHexStringLower(checkpointPublic)).ToEventData("bench")]);
         var checkpointer = new Checkpointer(log, vaultId, checkpointPrivate, clock);
 
         var started = Stopwatch.GetTimestamp();
         long written = 1, set = 0, requests = 0, rotation = 0, checkpoints = 0;
         var sealedSets = new List<string>();
         var nextCheckpoint = 10_000L;
-        while (written < total)
+        while (!reuse && written < total)
         {
             // One backup set: opened, 200 segments, sealed.
             var id = $"night-{set++:D6}";
@@ -92,21 +97,26 @@ public static class VerifyBenchmark
         for (var run = 1; run <= 3; run++)
         {
             started = Stopwatch.GetTimestamp();
-            var chain = await LogVerifier.VerifyAsync(log);
+            var readers = int.TryParse(Environment.GetEnvironmentVariable("VERIFY_READERS"), out var r) ? r : (int?)null;
+            var chainCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var chain = await LogVerifier.VerifyAsync(log, readers: readers);
             var chainSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var chainCpu = (Process.GetCurrentProcess().TotalProcessorTime - chainCpu0).TotalSeconds;
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             started = Stopwatch.GetTimestamp();
             var verifier = new HistoryVerifier(new HashSet<string>(["MediumShipped.v1"], StringComparer.Ordinal), []);
-            var meaning = await LogVerifier.VerifyAsync(log, observer: verifier);
+            var meaning = await LogVerifier.VerifyAsync(log, observer: verifier, readers: readers);
             verifier.Finish(meaning.Head);
             var meaningSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var meaningCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"run {run}: chain only {chain.Checked:N0} records in {chainSeconds:F2} s = {chain.Checked / chainSeconds:N0} records/s ({(chain.Intact ? "intact" : "BROKEN")}); "
-                + $"chain and meaning in {meaningSeconds:F2} s = {meaning.Checked / meaningSeconds:N0} records/s ({verifier.FindingCount} findings{(verifier.FindingCount > 0 ? ": " + verifier.Findings[0].Detail : "")})"));
+                $"run {run}: chain only {chain.Checked:N0} records in {chainSeconds:F2} s ({chainCpu:F2} CPU-s) = {chain.Checked / chainSeconds:N0} records/s ({(chain.Intact ? "intact" : "BROKEN")}); "
+                + $"chain and meaning in {meaningSeconds:F2} s ({meaningCpu:F2} CPU-s) = {meaning.Checked / meaningSeconds:N0} records/s ({verifier.FindingCount} findings{(verifier.FindingCount > 0 ? ": " + verifier.Findings[0].Detail : "")})"));
         }
 
         // One more checkpoint at this size: it resumes from the last one's compact range.
         var costs = new List<double>();
-        for (var i = 0; i < 5; i++)
+        for (var i = 0; i < (reuse ? 0 : 5); i++)
         {
             for (var k = 0; k < 100; k++)
                 await log.AppendAsync("rotation", ExpectedVersion.Any, [new EventData("MediumShipped.v1", "{}"u8.ToArray(), "{}"u8.ToArray())]);
@@ -115,11 +125,14 @@ public static class VerifyBenchmark
             costs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
 
+        if (costs.Count == 0)
+            return;
         costs.Sort();
         var size = (await log.ReadHeadAsync()).Position;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"checkpoint at {size:N0} records, 100 records after the last one: min {costs[0]:F2} ms, median {costs[2]:F2} ms, max {costs[^1]:F2} ms (5 runs)"));
-        Directory.Delete(dir, recursive: true);
+        if (keep is null)
+            Directory.Delete(dir, recursive: true);
     }
 
     private static string Sign(byte[] key, string vaultId, SignedAction action, string request, string digest, Witness seen) =>

@@ -13,6 +13,7 @@ namespace Vault.Core.Log;
 public static class ChainHash
 {
     public const int Size = 32;
+    private const int StackLimit = 2048;
 
     /// <summary>The previous hash of the first record: 32 zero bytes.</summary>
     public static byte[] Genesis => new byte[Size];
@@ -53,7 +54,16 @@ public static class ChainHash
         if (previousHash.Length != Size)
             throw new ArgumentException($"A previous hash is {Size} bytes; got {previousHash.Length}.", nameof(previousHash));
         var length = EncodedLength(streamId, eventType, metadata.Length, payload.Length);
-        var rented = Vault.Core.Buffers.SegmentBuffers.Pool.Rent(length);
+        if (length <= StackLimit)
+        {
+            // Most records are small: encode on the stack, no pool (whose locks made parallel verification spin).
+            Span<byte> buffer = stackalloc byte[StackLimit];
+            var written = Encode(buffer, previousHash, position, streamId, streamVersion, eventType, recordedAtMicros, metadata, payload);
+            SHA256.HashData(buffer[..written], destination);
+            return;
+        }
+
+        var rented = ArrayPool<byte>.Shared.Rent(length);
         try
         {
             var written = Encode(rented, previousHash, position, streamId, streamVersion, eventType, recordedAtMicros, metadata, payload);
@@ -61,7 +71,7 @@ public static class ChainHash
         }
         finally
         {
-            Vault.Core.Buffers.SegmentBuffers.Pool.Return(rented);
+            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 

@@ -11,62 +11,67 @@ public sealed record VerifyReport(long Checked, LogHead Head, ChainViolation? Vi
 
 /// <summary>
 /// Sees every record that passed the chain checks, in order, to check what the records mean (vault log verify).
-/// <see cref="Prepare"/> gets each chunk first and may work on it in parallel; <see cref="Observe"/> then gets each
-/// record of it in position order, with its index in the chunk.
+/// <see cref="Prepare"/> gets each block first, on a reader's thread, possibly several blocks at once; whatever it
+/// returns comes back with each record of that block to <see cref="Observe"/>, which sees records one at a time in
+/// position order.
 /// </summary>
 public interface IRecordObserver
 {
-    void Prepare(EventRecord[] chunk);
+    object? Prepare(EventRecord[] block);
 
-    void Observe(EventRecord record, int index);
+    void Observe(EventRecord record, int index, object? prepared);
 }
 
 /// <summary>
-/// Verifies a log end to end. Reading runs ahead on one task while records' own hashes are checked in parallel
-/// per chunk (they depend on nothing but the record), and links are checked in order.
+/// Verifies a log end to end. The log is read in blocks of positions by one reader per core, each on its own range
+/// scan; a reader checks its records' own hashes (they depend on nothing but the record) and lets the observer prepare
+/// them, and the blocks are then taken in position order to check the links between records, seams included.
 /// </summary>
 public static class LogVerifier
 {
-    private const int ChunkSize = 4096;
+    public const int BlockSize = 8192;
 
     public static async Task<VerifyReport> VerifyAsync(
         IEventLog log, LogHead? trustedStart = null, LogHead? trustedHead = null,
-        IProgress<long>? progress = null, CancellationToken cancellationToken = default, IRecordObserver? observer = null)
+        IProgress<long>? progress = null, CancellationToken cancellationToken = default, IRecordObserver? observer = null, int? readers = null)
     {
         var verifier = new ChainVerifier(trustedStart);
-        var chunks = Channel.CreateBounded<EventRecord[]>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+        var from = (trustedStart?.Position ?? 0) + 1;
+        var head = (await log.ReadHeadAsync(cancellationToken)).Position;
+        var count = Math.Max(1, Math.Min(readers ?? Environment.ProcessorCount, 8));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var reading = ReadChunksAsync(log, (trustedStart?.Position ?? 0) + 1, chunks.Writer, stop.Token);
+        var lanes = Enumerable.Range(0, count).Select(_ => Channel.CreateBounded<Block>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true })).ToArray();
+        var reading = lanes.Select((lane, i) => Task.Run(() => ReadLaneAsync(log, from, head, i, count, lane.Writer, observer, stop.Token), stop.Token)).ToArray();
 
         byte[]? hashAtTrustedHead = null;
         ChainViolation? violation = null;
-        var selfViolations = new ChainViolation?[ChunkSize];
-        await foreach (var chunk in chunks.Reader.ReadAllAsync(cancellationToken))
+        for (var b = 0; violation is null; b++)
         {
-            Parallel.For(0, chunk.Length, i => selfViolations[i] = ChainVerifier.CheckSelf(chunk[i]));
-            observer?.Prepare(chunk);
-            for (var i = 0; i < chunk.Length && violation is null; i++)
+            var lane = lanes[b % count].Reader;
+            if (!await lane.WaitToReadAsync(cancellationToken) || !lane.TryRead(out var block))
+                break;
+            // A block with fewer records than its range (even none) is fine here: the next link check names what is missing.
+            for (var i = 0; i < block.Records.Length && violation is null; i++)
             {
-                violation = selfViolations[i] ?? verifier.CheckLink(chunk[i]);
+                var record = block.Records[i];
+                violation = block.SelfViolations[i] ?? verifier.CheckLink(record);
                 if (violation is null)
-                    observer?.Observe(chunk[i], i);
-                if (violation is null && trustedHead is not null && chunk[i].Position == trustedHead.Position)
-                    hashAtTrustedHead = chunk[i].Hash;
+                {
+                    observer?.Observe(record, i, block.Prepared);
+                    if (trustedHead is not null && record.Position == trustedHead.Position)
+                        hashAtTrustedHead = record.Hash;
+                }
             }
 
             progress?.Report(verifier.Checked);
-            if (violation is not null)
-            {
-                await stop.CancelAsync();
-                break;
-            }
         }
 
+        await stop.CancelAsync();
         try
         {
-            await reading;
+            await Task.WhenAll(reading);
         }
-        catch (OperationCanceledException) when (violation is not null)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
         }
 
@@ -75,29 +80,39 @@ public static class LogVerifier
         return new VerifyReport(verifier.Checked, verifier.Head, violation);
     }
 
-    private static async Task ReadChunksAsync(IEventLog log, long from, ChannelWriter<EventRecord[]> writer, CancellationToken cancellationToken)
+    private sealed record Block(long From, EventRecord[] Records, ChainViolation?[] SelfViolations, object? Prepared);
+
+    /// <summary>Reads blocks lane, lane + lanes, … of the positions [from, head], each as its own range scan.</summary>
+    private static async Task ReadLaneAsync(IEventLog log, long from, long head, int lane, int lanes, ChannelWriter<Block> writer, IRecordObserver? observer, CancellationToken ct)
     {
         try
         {
-            var chunk = new List<EventRecord>(ChunkSize);
-            await foreach (var record in log.ReadAllAsync(from, cancellationToken))
+            for (var start = from + (long)lane * BlockSize; start <= head; start += (long)lanes * BlockSize)
             {
-                chunk.Add(record);
-                if (chunk.Count == ChunkSize)
+                var end = Math.Min(start + BlockSize - 1, head);
+                var records = new List<EventRecord>(BlockSize);
+                await foreach (var record in log.ReadAllAsync(start, ct))
                 {
-                    await writer.WriteAsync([.. chunk], cancellationToken);
-                    chunk.Clear();
+                    if (record.Position > end)
+                        break;
+                    records.Add(record);
                 }
+
+                var block = records.ToArray();
+                var self = new ChainViolation?[block.Length];
+                for (var i = 0; i < block.Length; i++)
+                    self[i] = ChainVerifier.CheckSelf(block[i]);
+                var prepared = observer?.Prepare(block);
+                await writer.WriteAsync(new Block(start, block, self, prepared), ct);
             }
 
-            if (chunk.Count > 0)
-                await writer.WriteAsync([.. chunk], cancellationToken);
             writer.TryComplete();
         }
         catch (Exception ex)
         {
             writer.TryComplete(ex);
-            throw;
+            if (ex is not OperationCanceledException)
+                throw;
         }
     }
 }

@@ -52,6 +52,18 @@ public sealed class MerkleTreeTests
     }
 
     [Fact]
+    public void the_worked_example_of_docs_checkpoints_md_holds()
+    {
+        var tree = new MerkleTree();
+        foreach (var i in new[] { 1, 2, 3 })
+            tree.Append(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"record {i}")));
+
+        Assert.Equal("5d0fee3f53628d2939d01d96828ee15ed72311693bc8d3a80b5d7aeb252e1f9a", Convert.ToHexStringLower(tree.Peaks[0]));
+        Assert.Equal("0f0a597d04f06576c7aabaab1cbbfa410740f7fa06e2832aa149a1acbdab3752", Convert.ToHexStringLower(tree.Peaks[1]));
+        Assert.Equal("9a7b18169294ea23226dbcf18ea80c4714dc6d1f594ceeef3c1381c124807a7e", Convert.ToHexStringLower(tree.Root()));
+    }
+
+    [Fact]
     public void a_compact_range_that_does_not_fit_its_size_is_refused()
     {
         Assert.Throws<ArgumentException>(() => new MerkleTree(5, [new byte[32]]));

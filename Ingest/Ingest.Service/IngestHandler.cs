@@ -126,6 +126,8 @@ public sealed partial class IngestHandler(IEventLog log, ISegmentStore store, Ti
 
         if (manifest.SetId != m.SetId)
             return SetRejected(m.SetId, "malformed", $"The manifest is for set {manifest.SetId}, not {m.SetId}.");
+        if (ManifestRules.Problem(manifest) is { } unrestorable)
+            return SetRejected(m.SetId, "malformed", $"The manifest could never be restored safely, so the set is not sealed: {unrestorable}.");
         foreach (var hash in manifest.SegmentHashes.Distinct(StringComparer.Ordinal))
         {
             if (!SegmentHash.TryParse(hash, out var h) || !await store.ContainsAsync(h, ct))

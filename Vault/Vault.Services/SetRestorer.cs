@@ -39,9 +39,12 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
     {
         var setId = manifest.SetId;
         var root = Path.GetFullPath(target);
+        if (ManifestRules.Problem(manifest) is { } unsafeEntry)
+            throw new StorageCorruptException($"Set {setId} cannot be restored safely: {unsafeEntry}. Nothing was written.");
         if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
             throw new VaultConfigurationException($"{root} is not empty; restore into a new or empty directory so nothing is overwritten.");
         Directory.CreateDirectory(root);
+        var links = new List<(string Path, ManifestEntry Entry)>();
         long files = 0, total = 0, segments = 0;
         var directories = new List<(string Path, ManifestEntry Entry)>();
         await using var reads = new SegmentPrefetch(store, manifest.Entries.Where(e => e.Type is "file" or "stream").SelectMany(e => e.Segments ?? []), ct);
@@ -55,8 +58,7 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
                     directories.Add((path, entry));
                     break;
                 case "symlink":
-                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    File.CreateSymbolicLink(path, entry.Target ?? "");
+                    links.Add((path, entry)); // made last: nothing is ever written through a link this restore made
                     break;
                 case "file" or "stream":
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -77,6 +79,13 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
                     files++;
                     break;
             }
+        }
+
+        foreach (var (path, entry) in links)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.CreateSymbolicLink(path, entry.Target!);
+            SetLinkTime(path, entry.MtimeUnixMs);
         }
 
         foreach (var (path, entry) in Enumerable.Reverse(directories))
@@ -169,6 +178,30 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
             Directory.SetLastWriteTimeUtc(path, mtime);
         else
             File.SetLastWriteTimeUtc(path, mtime);
+    }
+
+    /// <summary>Sets a symlink's own mtime (lutimes), never its target's.</summary>
+    private static void SetLinkTime(string path, long mtimeUnixMs)
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+        var time = new Timespec(mtimeUnixMs / 1000, mtimeUnixMs % 1000 * 1_000_000);
+        if (Native.utimensat(AtFdCwd, path, [time, time], AtSymlinkNoFollow) != 0)
+            throw new IOException($"Could not set the time of the symlink {path} (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+    }
+
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private readonly record struct Timespec(long Seconds, long Nanoseconds);
+
+    private static class Native
+    {
+#pragma warning disable SYSLIB1054 // LibraryImport needs unsafe code in this project; one call, plain blittable arguments
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true, CharSet = System.Runtime.InteropServices.CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+        internal static extern int utimensat(int dirfd, string path, Timespec[] times, int flags);
+#pragma warning restore SYSLIB1054
     }
 
     /// <summary>A manifest path may not climb out of the target (no absolute paths, no '..').</summary>

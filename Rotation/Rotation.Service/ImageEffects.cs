@@ -82,6 +82,9 @@ public sealed class ImageEffects(SiteLayout layout, FileSegmentStore store, stri
         var target = layout.ImageOf(medium.Label, to);
         if (File.Exists(source))
         {
+            // The image must be the one written: a copy swapped for another (an older, valid image) is not moved on.
+            if (medium.ImageSha256 is { } written && Sha256Of(source) is var actual && actual != written)
+                throw new StorageCorruptException($"The image of {medium.Label} at {source} is not the one written to it (SHA-256 {actual}, recorded at write {written}): it was swapped or damaged. It was not moved; examine it, and record the medium lost if the written one is gone.");
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Move(source, target);
         }
@@ -91,5 +94,11 @@ public sealed class ImageEffects(SiteLayout layout, FileSegmentStore store, stri
         }
 
         return Task.CompletedTask;
+    }
+
+    private static string Sha256Of(string path)
+    {
+        using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        return Convert.ToHexStringLower(SHA256.HashData(input));
     }
 }

@@ -64,6 +64,10 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
     /// <summary>Tonight's run: expiries, recycling, arrivals and shipments when <paramref name="courier"/> (the courier comes tonight), and the writes.</summary>
     public async Task<NightlySummary> RunAsync(DateOnly date, bool courier, bool labelWhenExhausted, CancellationToken ct)
     {
+        // A run erases, recycles and ships: it acts on today by the injected clock only, never on a date it is told.
+        // (A future date would expire every medium at once; 'rotation plan --date' shows any day without acting.)
+        if (date != Today)
+            throw new VaultConfigurationException($"'rotation run' acts on today ({Today:yyyy-MM-dd}) only, not on {date:yyyy-MM-dd}; use 'vault rotation plan --date {date:yyyy-MM-dd}' to see what that day would do. Nothing was changed.");
         var (journal, policy) = await RequireAsync(null, ct);
         var sets = await SetCatalog.BuildAsync(log, store, ct);
         // Every medium written tonight carries the checkpoint taken now and the genesis it descends from.

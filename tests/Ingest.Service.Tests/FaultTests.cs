@@ -31,14 +31,24 @@ public sealed class FaultTests : IDisposable
         return (await VaultCli.RunAsync(args, context), output.ToString().Trim());
     }
 
-    private Process Serve(string amqp)
+    private Process Serve(string amqp, List<string>? errors = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "vault.dll"), "serve", "--vault", Sub("vault"), "--amqp", amqp })
             start.ArgumentList.Add(a);
         var process = Process.Start(start)!;
         var ready = new TaskCompletionSource();
-        process.ErrorDataReceived += (_, e) => { if (e.Data?.Contains("consuming", StringComparison.Ordinal) == true) ready.TrySetResult(); };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && errors is not null)
+            {
+                lock (errors)
+                    errors.Add(line);
+            }
+
+            if (e.Data?.Contains("consuming", StringComparison.Ordinal) == true)
+                ready.TrySetResult();
+        };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
         Assert.True(ready.Task.Wait(TimeSpan.FromSeconds(30)), "vault serve did not start");
@@ -91,5 +101,47 @@ public sealed class FaultTests : IDisposable
 
         Assert.Equal(segmentEvents.Count, segmentEvents.Distinct().Count());
         Assert.True(segmentEvents.Count >= 30, $"{segmentEvents.Count} segments recorded");
+    }
+
+    [Fact]
+    public async Task sigterm_drains_the_service_which_exits_0_and_the_push_completes_once_it_is_back()
+    {
+        var amqp = await TestBroker.NewVirtualHostAsync();
+        var approvers = new List<string>();
+        foreach (var who in new[] { "a", "b" })
+            approvers.AddRange(["--approver", (await CliOutput("approver", "keygen", "--name", who, "--out", Sub(who + ".key"), "--kdf-iterations", "10000")).Output]);
+        Assert.Equal(0, await Cli(["init", "--vault", Sub("vault"), .. approvers]));
+        Trees.Generate(Sub("source"), seed: 7, bigFileBytes: 40 * 1024 * 1024);
+        var errors = new List<string>();
+
+        var serve = Serve(amqp, errors);
+        await using var producer = await IngestHost.StartAsync(new IngestHostOptions { Amqp = amqp, Producer = "term", ReplyTimeout = TimeSpan.FromMinutes(2) });
+        var sent = 0L;
+        var progress = new Progress<PushProgress>(p => Interlocked.Exchange(ref sent, p.SegmentsSent));
+        var push = Task.Run(() => new Pusher(producer.Client!, TimeProvider.System, new PushOptions { Window = 4 }).PushTreeAsync(Sub("source"), "night-1", "web", "nightly", progress, CancellationToken.None));
+        while (Interlocked.Read(ref sent) < 4 && !push.IsCompleted)
+            await Task.Delay(20);
+
+        using (var kill = Process.Start("kill", ["-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        var exited = serve.WaitForExitAsync();
+        Assert.True(await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(60))) == exited, "vault serve did not stop on SIGTERM");
+        var restarted = Serve(amqp);
+        try
+        {
+            Assert.Equal("night-1", (await push.WaitAsync(TimeSpan.FromMinutes(3))).SetId);
+        }
+        finally
+        {
+            restarted.Kill(entireProcessTree: true);
+            await restarted.WaitForExitAsync();
+        }
+
+        Assert.Equal(0, serve.ExitCode);
+        lock (errors)
+            Assert.Contains(errors, line => line.Contains("stopping", StringComparison.Ordinal));
+        Assert.Equal(0, await Cli("log", "verify", "--vault", Sub("vault")));
+        Assert.Equal(0, await Cli("restore", "night-1", "--to", Sub("restored"), "--vault", Sub("vault")));
+        Trees.AssertSame(Sub("source"), Sub("restored"));
     }
 }

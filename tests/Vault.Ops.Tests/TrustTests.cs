@@ -208,6 +208,51 @@ public sealed class TrustTests : IDisposable
     }
 
     [Fact]
+    public async Task a_rotation_run_dated_in_the_future_is_refused_and_erases_nothing()
+    {
+        await SetUpAsync("sqlite", "s1");
+        Assert.Equal(0, (await Run("rotation", "configure")).ExitCode);
+        Assert.Equal(0, (await Run("rotation", "run")).ExitCode);
+        var media = (await Run("media", "list", "--json")).Output;
+
+        var future = await Run("rotation", "run", "--date", "2028-06-01", "--courier");
+        var plan = await Run("rotation", "plan", "--date", "2028-06-01");
+
+        Assert.Equal(2, future.ExitCode);
+        Assert.Contains("acts on today (2026-11-23) only", future.Error);
+        Assert.Equal(media, (await Run("media", "list", "--json")).Output);
+        Assert.Equal(0, plan.ExitCode);
+    }
+
+    [Fact]
+    public async Task a_tape_swapped_in_transit_for_another_valid_image_is_not_received()
+    {
+        await SetUpAsync("sqlite", "s1");
+        Assert.Equal(0, (await Run("rotation", "configure")).ExitCode);
+        Assert.Equal(0, (await Run("rotation", "run")).ExitCode);
+        _clock.Advance(TimeSpan.FromDays(1));
+        var source = _temp.Sub("src-s2");
+        Directory.CreateDirectory(source);
+        await File.WriteAllTextAsync(Path.Combine(source, "b.txt"), "night two");
+        Assert.Equal(0, (await Run("push", source, "--set", "s2", "--source", "web")).ExitCode);
+        Assert.Equal(0, (await Run("rotation", "run")).ExitCode);
+        var images = Directory.GetFiles(Path.Combine(_vault, "sites"), "D*.vtape", SearchOption.AllDirectories).Order().ToArray();
+        Assert.True(images.Length >= 2, string.Join(", ", images));
+        var first = Path.GetFileNameWithoutExtension(images[0]);
+        var ship = await Run("media", "ship", first, "--to", "offsite-a");
+        Assert.True(ship.ExitCode == 0, ship.Error);
+        var inTransit = Path.Combine(_vault, "sites", "in-transit", first + ".vtape");
+
+        File.Copy(images[1], inTransit, overwrite: true); // a valid image, but not the one written to this medium
+        var receive = await Run("media", "receive", first);
+
+        Assert.Equal(6, receive.ExitCode);
+        Assert.Contains($"The image of {first}", receive.Error);
+        Assert.Contains("not the one written", receive.Error);
+        Assert.True(File.Exists(inTransit));
+    }
+
+    [Fact]
     public async Task a_genesis_edited_into_invalid_json_is_named_by_verify_with_exit_10_not_a_crash()
     {
         await SetUpAsync("sqlite", "s1");

@@ -75,6 +75,7 @@ public static class RotationCommands
             Do tonight's rotation: record expiries, erase and recycle (or retire) expired media at the drive's site, and
             write each pool scheduled tonight onto blank media, spanning onto the next when one is full. With --courier
             it also ships and receives what the plan says. Exit 12 when a pool could not be written (no blank media).
+            It acts on today by this host's clock only: --date must be today (a plan for another day: 'rotation plan --date').
             """)
         { Date, Courier, LabelNew };
         run.SetAction((parse, ct) => WithService(parse, context, ct, async service =>

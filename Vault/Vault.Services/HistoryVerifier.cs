@@ -33,6 +33,9 @@ public sealed partial class HistoryVerifier(IReadOnlySet<string> otherKnownTypes
     private readonly Dictionary<string, SetInfo> _sets = new(StringComparer.Ordinal);
     private readonly List<HeadClaim> _claims = [.. claims];
     private byte[] _hashes = new byte[32 * 4096];
+    private readonly MerkleTree _tree = new();
+    private readonly Dictionary<long, string> _rootsAt = [];
+    private readonly HashSet<long> _wanted = [.. claims.Where(c => c.MerkleRoot is not null).Select(c => c.Position)];
     private long _count;
     private GovernanceState? _governance;
     private string? _genesisHash;
@@ -55,15 +58,24 @@ public sealed partial class HistoryVerifier(IReadOnlySet<string> otherKnownTypes
 
     private readonly record struct Prepared(object? Event, string? Problem);
 
+    /// <summary>A block as its reader prepared it: each record's event (or problem) and its Merkle leaf hash.</summary>
+    private sealed record PreparedBlock(Prepared[] Items, byte[] Leaves);
+
     /// <summary>What verification needs of a SegmentStored record, read without building the whole event (95% of a log).</summary>
     private sealed record SegmentSeen(string SetId, long Sequence);
 
     public object? Prepare(EventRecord[] block)
     {
         var prepared = new Prepared[block.Length];
+        var leaves = new byte[block.Length * MerkleTree.HashSize];
         for (var i = 0; i < block.Length; i++)
+        {
             prepared[i] = PrepareOne(block[i]);
-        return prepared;
+            if (block[i].Hash.Length == MerkleTree.HashSize)
+                MerkleTree.LeafHash(block[i].Hash, leaves.AsSpan(i * MerkleTree.HashSize, MerkleTree.HashSize));
+        }
+
+        return new PreparedBlock(prepared, leaves);
     }
 
     private Prepared PrepareOne(EventRecord record)
@@ -94,8 +106,18 @@ public sealed partial class HistoryVerifier(IReadOnlySet<string> otherKnownTypes
 
     public void Observe(EventRecord record, int index, object? block)
     {
+        var prepared = (PreparedBlock)block!;
         Remember(record);
-        var (e, problem) = ((Prepared[])block!)[index];
+        ObserveRecord(record, prepared.Items[index]);
+        // The record's leaf joins the tree after it was judged: a checkpoint at position Q covering Q-1 finds the tree at Q-1.
+        _tree.AppendLeafHash(prepared.Leaves.AsSpan(index * MerkleTree.HashSize, MerkleTree.HashSize).ToArray());
+        if (_wanted.Contains(_tree.Size))
+            _rootsAt[_tree.Size] = Convert.ToHexStringLower(_tree.Root());
+    }
+
+    private void ObserveRecord(EventRecord record, Prepared prepared)
+    {
+        var (e, problem) = prepared;
         if (e is SegmentSeen segment)
         {
             ObserveSegment(record, segment);
@@ -163,7 +185,7 @@ public sealed partial class HistoryVerifier(IReadOnlySet<string> otherKnownTypes
     /// <summary>After the last record: the heads known from outside, against what the log holds.</summary>
     public void Finish(LogHead head)
     {
-        var tree = new MerkleTree();
+        var tree = new MerkleTree(); // only for a root the pass did not record (a checkpoint that covered less than its predecessors)
         foreach (var claim in _claims.OrderBy(c => c.Position))
         {
             if (claim.GenesisHash is { } genesis && _genesisHash is { } ours && genesis != ours)
@@ -187,9 +209,15 @@ public sealed partial class HistoryVerifier(IReadOnlySet<string> otherKnownTypes
 
             if (claim.MerkleRoot is { } root)
             {
-                while (tree.Size < claim.Position)
-                    tree.Append(HashAt(tree.Size + 1));
-                var actual = Convert.ToHexStringLower(tree.Root());
+                if (!_rootsAt.TryGetValue(claim.Position, out var actual))
+                {
+                    if (tree.Size > claim.Position)
+                        tree = new MerkleTree();
+                    while (tree.Size < claim.Position)
+                        tree.Append(HashAt(tree.Size + 1));
+                    actual = Convert.ToHexStringLower(tree.Root());
+                }
+
                 if (actual != root)
                     Find(claim.Position, "checkpoint", $"{claim.Source} names Merkle root {root} over records 1 to {claim.Position}, but they give {actual}");
             }
@@ -255,7 +283,11 @@ public sealed partial class HistoryVerifier(IReadOnlySet<string> otherKnownTypes
         else if (checkpoint.Position >= position || checkpoint.Count != checkpoint.Position)
             Find(position, "checkpoint", $"the checkpoint claims position {checkpoint.Position} and {checkpoint.Count} records, which a checkpoint at position {position} cannot cover");
         else
+        {
+            if (checkpoint.Position == _tree.Size)
+                _rootsAt[checkpoint.Position] = Convert.ToHexStringLower(_tree.Root());
             _claims.Add(new HeadClaim($"the checkpoint at position {position}", checkpoint.Position, checkpoint.Head, checkpoint.MerkleRoot, Rule: "checkpoint"));
+        }
     }
 
     private void ObserveSegment(EventRecord record, SegmentSeen s)

@@ -31,9 +31,12 @@ public sealed class MerkleTree
     /// <summary>The compact range: the roots of the full subtrees, left to right.</summary>
     public IReadOnlyList<byte[]> Peaks => _peaks;
 
-    public void Append(ReadOnlySpan<byte> recordHash)
+    public void Append(ReadOnlySpan<byte> recordHash) => AppendLeafHash(LeafHash(recordHash));
+
+    /// <summary>Appends a leaf whose leaf hash (<see cref="LeafHash"/>) was computed elsewhere, e.g. in parallel.</summary>
+    public void AppendLeafHash(byte[] leafHash)
     {
-        var node = LeafHash(recordHash);
+        var node = leafHash;
         // Each trailing 1 bit of the old size is a peak of the same height as the new node: merge them.
         for (var size = Size; (size & 1) == 1; size >>= 1)
         {
@@ -58,10 +61,17 @@ public sealed class MerkleTree
 
     public static byte[] LeafHash(ReadOnlySpan<byte> data)
     {
+        var hash = new byte[HashSize];
+        LeafHash(data, hash);
+        return hash;
+    }
+
+    public static void LeafHash(ReadOnlySpan<byte> data, Span<byte> destination)
+    {
         Span<byte> buffer = stackalloc byte[1 + HashSize];
         buffer[0] = 0;
         data.CopyTo(buffer[1..]);
-        return SHA256.HashData(buffer[..(1 + data.Length)]);
+        SHA256.HashData(buffer[..(1 + data.Length)], destination);
     }
 
     public static byte[] NodeHash(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)

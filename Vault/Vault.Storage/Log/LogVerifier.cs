@@ -29,7 +29,7 @@ public interface IRecordObserver
 /// </summary>
 public static class LogVerifier
 {
-    public const int BlockSize = 8192;
+    public const int BlockSize = 1024;
 
     public static async Task<VerifyReport> VerifyAsync(
         IEventLog log, LogHead? trustedStart = null, LogHead? trustedHead = null,

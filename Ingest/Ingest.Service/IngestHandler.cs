@@ -128,26 +128,35 @@ public sealed partial class IngestHandler(IEventLog log, ISegmentStore store, Ti
             return SetRejected(m.SetId, "malformed", $"The manifest is for set {manifest.SetId}, not {m.SetId}.");
         if (ManifestRules.Problem(manifest) is { } unrestorable)
             return SetRejected(m.SetId, "malformed", $"The manifest could never be restored safely, so the set is not sealed: {unrestorable}.");
-        foreach (var hash in manifest.SegmentHashes.Distinct(StringComparer.Ordinal))
-        {
-            if (!SegmentHash.TryParse(hash, out var h) || !await store.ContainsAsync(h, ct))
-                return SetRejected(m.SetId, "missing-segments", $"The manifest names segment {hash}, which the vault does not hold; send it, then seal again.");
-        }
-
         var (_, rules) = await GovernanceReader.ReadAsync(log, ct);
-        var now = clock.GetUtcNow();
         var files = manifest.Entries.LongCount(e => e.Type is "file" or "stream");
-        var sealedEvent = new SetSealed(m.SetId, manifestHash.Hex, m.ManifestLength, m.SegmentCount, files, manifest.Entries.Sum(e => e.Size), now + rules.MinimumRetention, now);
-        try
+        SetSealed? recorded = null;
+        // Under the removals lock: no deletion removes a segment between this check and the seal's record.
+        await using (await store.LockRemovalsAsync(ct))
         {
-            await log.AppendAsync(SetStreams.Of(m.SetId), ExpectedVersion.Exactly(version), [EventCodec.Encode(sealedEvent, Actor)], ct);
-        }
-        catch (WrongExpectedVersionException)
-        {
-            return await SealAsync(m, ct); // sealed concurrently by a redelivery: answer from what is recorded
+            foreach (var hash in manifest.SegmentHashes.Distinct(StringComparer.Ordinal))
+            {
+                if (!SegmentHash.TryParse(hash, out var h) || !await store.ContainsAsync(h, ct))
+                    return SetRejected(m.SetId, "missing-segments", $"The manifest names segment {hash}, which the vault does not hold; send it, then seal again.");
+            }
+
+            var now = clock.GetUtcNow();
+            var sealedEvent = new SetSealed(m.SetId, manifestHash.Hex, m.ManifestLength, m.SegmentCount, files, manifest.Entries.Sum(e => e.Size), now + rules.MinimumRetention, now);
+            try
+            {
+                await log.AppendAsync(SetStreams.Of(m.SetId), ExpectedVersion.Exactly(version), [EventCodec.Encode(sealedEvent, Actor)], ct);
+                recorded = sealedEvent;
+            }
+            catch (WrongExpectedVersionException)
+            {
+                // sealed concurrently by a redelivery: answered below, from what is recorded, once the lock is released
+            }
         }
 
-        return Sealed(sealedEvent);
+        if (recorded is not { } sealedNow)
+            return await SealAsync(m, ct);
+
+        return Sealed(sealedNow);
     }
 
     public async Task<IngestReply> QueryAsync(QuerySegments m, CancellationToken ct)

@@ -33,8 +33,10 @@ public sealed class BackupSets(IEventLog log)
     }
 
     /// <summary>Places a legal hold when the approver's signature holds; appended to the set's stream.</summary>
-    public async Task<LegalHoldPlaced> PlaceHoldAsync(PlaceHold command, TimeProvider clock, CancellationToken cancellationToken = default)
+    public async Task<LegalHoldPlaced> PlaceHoldAsync(PlaceHold command, TimeProvider clock, CancellationToken cancellationToken = default, ISegmentStore? store = null)
     {
+        // Under the removals lock, so a deletion deciding now sees the hold or finishes before it is placed.
+        await using var removals = store is null ? null : await store.LockRemovalsAsync(cancellationToken);
         var (vaultId, rules) = await GovernanceReader.ReadAsync(log, cancellationToken);
         var (state, version) = await LoadAsync(command.SetId, cancellationToken);
         var (placed, refusal) = HoldDecider.Place(state, command, new GovernanceContext(vaultId, rules, clock.GetUtcNow()));
@@ -59,6 +61,22 @@ public sealed class BackupSets(IEventLog log)
     /// <summary>What protects each sealed set from deletion: its retain-until and the holds in force.</summary>
     public static Dictionary<string, SetProtection> Protections(IEnumerable<BackupSetState> sets) =>
         sets.Where(s => s.Status == SetStatus.Sealed).ToDictionary(s => s.Sealed!.SetId, s => new SetProtection(s.RetainUntil, [.. s.Holds.Keys]), StringComparer.Ordinal);
+
+    /// <summary>The segments already recorded for sets still open (a push under way): a deletion must not remove them.</summary>
+    public async Task<HashSet<string>> OpenSetSegmentsAsync(IEnumerable<BackupSetState> sets, CancellationToken cancellationToken = default)
+    {
+        var open = sets.Where(s => s.Status == SetStatus.Open).Select(s => s.Opened!.SetId).ToHashSet(StringComparer.Ordinal);
+        var hashes = new HashSet<string>(StringComparer.Ordinal);
+        if (open.Count == 0)
+            return hashes;
+        await foreach (var record in log.ReadAllAsync(1, cancellationToken))
+        {
+            if (record.EventType == SegmentStored.EventType && EventCodec.Decode(record) is SegmentStored s && open.Contains(s.SetId))
+                hashes.Add(s.Hash);
+        }
+
+        return hashes;
+    }
 
     /// <summary>The segment recorded for one sequence of a set, if any.</summary>
     public async Task<SegmentStored?> SegmentAsync(string setId, long sequence, CancellationToken cancellationToken = default)

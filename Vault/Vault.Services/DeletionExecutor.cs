@@ -22,14 +22,15 @@ public sealed class DeletionExecutor(IEventLog log, ISegmentStore store, TimePro
     {
         var service = new DeletionService(log, clock);
         var view = await service.LoadAsync(requestId, ct);
-        var sets = await new BackupSets(log).ListAsync(ct);
-        if (view.Proof.Execution is { } done)
+        if (view.State.Kind == RequestKind.Delete)
         {
-            // Finishing a removal a crash cut short: only what no remaining set references, whatever the record lists.
-            var stillUsed = await ReferencedAsync(sets.Where(s => s.Status == SetStatus.Sealed && !done.Targets.Contains(s.Sealed!.SetId)), ct);
-            return new ExecutionResult(view, await RemoveAsync([.. done.SegmentsRemoved.Where(h => !stillUsed.Contains(h))], ct), Completed: true);
+            await using (await store.LockRemovalsAsync(ct))
+                return await DeleteAsync(service, view, requestId, actor, ct);
         }
 
+        var sets = await new BackupSets(log).ListAsync(ct);
+        if (view.Proof.Execution is not null)
+            return new ExecutionResult(view, [], Completed: true);
         var protections = BackupSets.Protections(sets);
         switch (view.State.Kind)
         {
@@ -56,19 +57,27 @@ public sealed class DeletionExecutor(IEventLog log, ISegmentStore store, TimePro
                 return new ExecutionResult(view, [], Completed: false);
         }
 
-        var sealedSets = sets.Where(s => s.Status == SetStatus.Sealed).ToDictionary(s => s.Sealed!.SetId, StringComparer.Ordinal);
-        var targets = view.State.Targets.ToHashSet(StringComparer.Ordinal);
-        var doomed = new HashSet<string>(StringComparer.Ordinal);
-        var kept = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (id, set) in sealedSets)
-        {
-            var referenced = targets.Contains(id) ? doomed : kept;
-            referenced.Add(set.Sealed!.ManifestHash);
-            referenced.UnionWith((await new SetRestorer(log, store).ManifestAsync(id, ct)).SegmentHashes);
-        }
+        throw new InvalidOperationException($"Unknown request kind {view.State.Kind}.");
+    }
 
+    /// <summary>
+    /// A deletion, under the removals lock: the sets, their protections and what every other set references (sealed
+    /// sets, and the segments already recorded for open ones) are read now, the decision is recorded, then the bytes
+    /// no other set references are removed. Run again after a crash, it only finishes the removal, with the same care.
+    /// </summary>
+    private async Task<ExecutionResult> DeleteAsync(DeletionService service, DeletionRequestView view, string requestId, string actor, CancellationToken ct)
+    {
+        var sets = await new BackupSets(log).ListAsync(ct);
+        var targets = view.State.Targets.ToHashSet(StringComparer.Ordinal);
+        var kept = await ReferencedAsync(sets.Where(s => s.Status == SetStatus.Sealed && !targets.Contains(s.Sealed!.SetId)), ct);
+        kept.UnionWith(await new BackupSets(log).OpenSetSegmentsAsync(sets, ct));
+        if (view.Proof.Execution is { } done)
+            return new ExecutionResult(view, await RemoveAsync([.. done.SegmentsRemoved.Where(h => !kept.Contains(h))], ct), Completed: true);
+
+        var doomed = await ReferencedAsync(sets.Where(s => s.Status == SetStatus.Sealed && targets.Contains(s.Sealed!.SetId)), ct);
         doomed.ExceptWith(kept);
         var segments = doomed.Order(StringComparer.Ordinal).ToArray();
+        var protections = BackupSets.Protections(sets);
         view = await service.DecideAsync(requestId, actor, (state, context) => DeletionDecider.Execute(state, protections, segments, actor, context), ct);
         return new ExecutionResult(view, await RemoveAsync(segments, ct), Completed: false);
     }

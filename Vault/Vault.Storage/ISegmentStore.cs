@@ -53,5 +53,13 @@ public interface ISegmentStore : ISegmentReader
     /// <summary>Removes a segment's bytes. Only governed deletion calls this, after its execution event is durable.</summary>
     Task<bool> RemoveAsync(SegmentHash hash, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The removals lock: held while a deletion decides what it removes and removes it, while a seal checks that its
+    /// segments are held and records itself, and while a hold is placed. So no segment a set is being sealed with can
+    /// go between the check and the record, and no hold can slip in between a deletion's decision and its removal.
+    /// Across processes on one host (a lock file in the store).
+    /// </summary>
+    Task<IAsyncDisposable> LockRemovalsAsync(CancellationToken cancellationToken = default);
+
     IAsyncEnumerable<SegmentHash> ListAsync(CancellationToken cancellationToken = default);
 }

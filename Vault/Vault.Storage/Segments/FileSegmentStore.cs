@@ -160,6 +160,26 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         return lease.Memory.ToArray();
     }
 
+    public const string RemovalsLockFile = ".removals.lock";
+
+    public async Task<IAsyncDisposable> LockRemovalsAsync(CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(Root);
+        var path = Path.Combine(Root, RemovalsLockFile);
+        while (true)
+        {
+            try
+            {
+                // FileShare.None takes an exclusive advisory lock (flock) on Unix: one holder at a time, in any process.
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, cancellationToken);
+            }
+        }
+    }
+
     public Task<bool> RemoveAsync(SegmentHash hash, CancellationToken cancellationToken = default)
     {
         var path = PathOf(hash);

@@ -64,7 +64,8 @@ public static class HoldCommands
             var digest = SigningPayload.TargetsDigest([RequestTargets.Hold(set, hold)]);
             var seen = await Witnessing.SeenAsync(log, ct);
             var signature = Ed25519.Sign(key.PrivateKey, SigningPayload.For(manifest.VaultId, SignedAction.PlaceHold, set, digest, seen));
-            var placed = await new BackupSets(log).PlaceHoldAsync(new PlaceHold(set, hold, parse.GetValue(Reason)!, key.Approver, signature, seen), context.Clock, ct);
+            var store = new Storage.Segments.FileSegmentStore(VaultOpener.SegmentsDirectory(GlobalOptions.VaultDirectory(parse, context)));
+            var placed = await new BackupSets(log).PlaceHoldAsync(new PlaceHold(set, hold, parse.GetValue(Reason)!, key.Approver, signature, seen), context.Clock, ct, store);
             if (parse.GetValue(GlobalOptions.Json))
                 context.WriteJson(new { placed.SetId, placed.HoldId, placed.PlacedBy, placed.Reason, placed.At });
             else

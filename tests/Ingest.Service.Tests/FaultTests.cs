@@ -55,14 +55,21 @@ public sealed class FaultTests : IDisposable
         return process;
     }
 
-    [Fact]
-    public async Task a_push_completes_when_the_service_is_killed_and_restarted_with_no_lost_or_duplicated_event()
+    /// <summary>A new vault with two approvers and a virtual host of its own on the test broker; returns the broker URI.</summary>
+    private async Task<string> InitAsync()
     {
         var amqp = await TestBroker.NewVirtualHostAsync();
         var approvers = new List<string>();
         foreach (var who in new[] { "a", "b" })
             approvers.AddRange(["--approver", (await CliOutput("approver", "keygen", "--name", who, "--out", Sub(who + ".key"), "--kdf-iterations", "10000")).Output]);
         Assert.Equal(0, await Cli(["init", "--vault", Sub("vault"), .. approvers]));
+        return amqp;
+    }
+
+    [Fact]
+    public async Task a_push_completes_when_the_service_is_killed_and_restarted_with_no_lost_or_duplicated_event()
+    {
+        var amqp = await InitAsync();
         Trees.Generate(Sub("source"), seed: 6, bigFileBytes: 60 * 1024 * 1024);
 
         var serve = Serve(amqp);
@@ -106,11 +113,7 @@ public sealed class FaultTests : IDisposable
     [Fact]
     public async Task sigterm_drains_the_service_which_exits_0_and_the_push_completes_once_it_is_back()
     {
-        var amqp = await TestBroker.NewVirtualHostAsync();
-        var approvers = new List<string>();
-        foreach (var who in new[] { "a", "b" })
-            approvers.AddRange(["--approver", (await CliOutput("approver", "keygen", "--name", who, "--out", Sub(who + ".key"), "--kdf-iterations", "10000")).Output]);
-        Assert.Equal(0, await Cli(["init", "--vault", Sub("vault"), .. approvers]));
+        var amqp = await InitAsync();
         Trees.Generate(Sub("source"), seed: 7, bigFileBytes: 40 * 1024 * 1024);
         var errors = new List<string>();
 

@@ -30,6 +30,7 @@ public static class VaultCli
         LogCommands.Create(context),
         PushCommand.Create(context),
         RestoreCommand.Create(context),
+        CheckCommand.Create(context),
         SetsCommands.Create(context),
         ServeCommand.Create(context),
         ApproverCommands.Create(context),

@@ -16,6 +16,9 @@ public sealed class DueRequests(IEventLog log, ISegmentStore store, TimeProvider
 {
     public const string Actor = "scheduler";
 
+    /// <summary>The action of the outcome that reports a checkpoint (its "request" names the position covered).</summary>
+    public const string Checkpointed = "checkpointed";
+
     /// <summary>When set, each run also appends a checkpoint once enough records or time passed since the last.</summary>
     public (Checkpointer Checkpointer, long EveryRecords, TimeSpan Every)? Checkpoints { get; init; }
 
@@ -73,7 +76,7 @@ public sealed class DueRequests(IEventLog log, ISegmentStore store, TimeProvider
             {
                 var outcomes = await RunOnceAsync(ct);
                 if (Checkpoints is { } c && await c.Checkpointer.MaybeAsync(c.EveryRecords, c.Every, ct) is { } checkpoint)
-                    outcomes = [.. outcomes, new DueOutcome($"checkpoint-{checkpoint.Position}", RequestKind.Delete, "checkpointed", 0)];
+                    outcomes = [.. outcomes, new DueOutcome($"records 1 to {checkpoint.Position}", RequestKind.Delete, Checkpointed, 0)];
                 if (outcomes.Count > 0)
                     report(outcomes);
             }

@@ -137,4 +137,23 @@ public sealed class DeletionCliTests : IDisposable
         Assert.Equal(4, again.ExitCode);
         Assert.Equal(before, await File.ReadAllBytesAsync(keys.KeyFile("alice")));
     }
+
+    [Fact]
+    public async Task rekey_turns_an_old_pbkdf2_key_file_into_argon2id_under_a_new_password_and_it_still_signs()
+    {
+        var (keys, vault) = await VaultWithApproversAsync();
+        var alice = keys.KeyFile("alice");
+        var (id, privateKey) = Core.Governance.ApproverKeyFile.Open(await File.ReadAllBytesAsync(alice), File.ReadAllLines(keys.PasswordFile)[0]);
+        await File.WriteAllBytesAsync(alice, Core.Governance.ApproverKeyFile.Seal(id, privateKey, File.ReadAllLines(keys.PasswordFile)[0], 10_000)); // as made before Argon2id
+        await File.WriteAllTextAsync(_temp.Sub("new-password"), "a much longer new passphrase\n");
+
+        var rekey = await CliRun.RunAsync("approver", "rekey", "--key", alice, "--password-file", keys.PasswordFile, "--new-password-file", _temp.Sub("new-password"), "--kdf-memory", "8", "--kdf-passes", "1");
+        var oldPassword = await CliRun.RunAsync([.. new[] { "deletion", "request", "--vault", vault, "--set", "web-1", "--reason", "test" }, .. keys.As("alice")]);
+        var newPassword = await CliRun.RunAsync("deletion", "request", "--vault", vault, "--set", "web-1", "--reason", "test", "--key", alice, "--password-file", _temp.Sub("new-password"));
+
+        Assert.True(rekey.ExitCode == 0, rekey.Error);
+        Assert.Equal(Core.Governance.ApproverKeyFile.Argon2id, Core.Governance.ApproverKeyFile.KdfOf(await File.ReadAllBytesAsync(alice)));
+        Assert.Equal(9, oldPassword.ExitCode);
+        Assert.True(newPassword.ExitCode == 0, newPassword.Error);
+    }
 }

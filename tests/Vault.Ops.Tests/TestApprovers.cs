@@ -1,6 +1,6 @@
 namespace Vault.Ops.Tests;
 
-/// <summary>Approver key files made with the real 'vault approver keygen' (fewer KDF rounds, to keep tests quick).</summary>
+/// <summary>Approver key files made with the real 'vault approver keygen' (Argon2id at its smallest cost, to keep tests quick).</summary>
 public sealed class TestApprovers
 {
     private TestApprovers(string directory, string passwordFile, Dictionary<string, string> publicKeys)
@@ -31,7 +31,7 @@ public sealed class TestApprovers
         foreach (var name in names.Length > 0 ? names : ["alice", "bob", "carol"])
         {
             var run = await CliRun.RunAsync("approver", "keygen", "--name", name, "--out", Path.Combine(directory, name + ".vaultkey"),
-                "--password-file", passwordFile, "--kdf-iterations", "10000");
+                "--password-file", passwordFile, "--kdf-memory", "8", "--kdf-passes", "1");
             Assert.True(run.ExitCode == 0, run.Error);
             var line = run.Output.Trim().Split('=');
             keys[line[0]] = line[1];

@@ -78,7 +78,7 @@ public static class DemoCommand
         output.WriteLine("== 1. three approvers make their keys; the vault needs 2 of them to delete anything");
         var approvers = new List<string>();
         foreach (var who in new[] { "alice", "bob", "carol" })
-            approvers.AddRange(["--approver", (await Must("approver", "keygen", "--name", who, "--out", Path.Combine(work, who + ".vaultkey"), "--kdf-iterations", "100000")).Trim()]);
+            approvers.AddRange(["--approver", (await Must("approver", "keygen", "--name", who, "--out", Path.Combine(work, who + ".vaultkey"), "--kdf-memory", "16", "--kdf-passes", "1")).Trim()]);
         await Must([.. new[] { "init" }, .. approvers, "--quorum", "2", "--min-retention", "7d"]);
         output.WriteLine((await Must("governance", "show")).Split('\n')[1].Trim());
 
@@ -116,7 +116,7 @@ public static class DemoCommand
         output.WriteLine("== 4. an attacker with alice's key and the vault's files tries to delete every backup");
         var everything = Enumerable.Range(1, nights).SelectMany(n => new[] { "--set", $"night-{n:D2}" }).ToArray();
         var alice = new[] { "--key", Path.Combine(work, "alice.vaultkey") };
-        var mallory = (await Must("approver", "keygen", "--name", "mallory", "--out", Path.Combine(work, "mallory.vaultkey"), "--kdf-iterations", "100000")).Trim();
+        var mallory = (await Must("approver", "keygen", "--name", "mallory", "--out", Path.Combine(work, "mallory.vaultkey"), "--kdf-memory", "16", "--kdf-passes", "1")).Trim();
         await Must([.. new[] { "deletion", "request" }, .. everything, "--reason", "cleanup", "--id", "del-attack", .. alice]);
         await Must(["governance", "propose", "--add-approver", mallory, "--reason", "new colleague", "--id", "gov-attack", .. alice]);
         output.WriteLine($"   alice's key signed a request to delete all {nights} sets (del-attack) and one to add the attacker's own approver (gov-attack)");

@@ -71,7 +71,9 @@ public static class ServeCommand
                 };
                 var scheduler = every is { } period
                     ? due.RunAsync(period,
-                        outcomes => context.Error.WriteLine(string.Join(Environment.NewLine, outcomes.Select(o => $"scheduler: {o.Action} request {o.RequestId} ({o.Kind}){(o.SegmentsRemoved > 0 ? $", {o.SegmentsRemoved} segments removed" : "")}"))),
+                        outcomes => context.Error.WriteLine(string.Join(Environment.NewLine, outcomes.Select(o => o.Action == DueRequests.Checkpointed
+                        ? $"scheduler: signed a checkpoint ({o.RequestId})"
+                        : $"scheduler: {o.Action} request {o.RequestId} ({o.Kind}){(o.SegmentsRemoved > 0 ? $", {o.SegmentsRemoved} segments removed" : "")}"))),
                         ex => context.Error.WriteLine($"scheduler: {ex.Message} (retrying at the next run)"), stopScheduler.Token)
                     : Task.CompletedTask;
                 context.Error.WriteLine($"vault {manifest.VaultId}: ingest service consuming vault.ingest.* on {new Uri(amqp).Host}; Ctrl-C stops it.");

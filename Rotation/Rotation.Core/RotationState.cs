@@ -214,6 +214,11 @@ public sealed class RotationState
     public bool Survives(MediumRef needed, string? lostSite) =>
         Media.TryGetValue(needed.Label, out var m) && m.WriteId == needed.WriteId && m.HoldsData && (lostSite is null || m.Site != lostSite);
 
+    /// <summary>Does the medium survive the loss of these sites (and, when <paramref name="transitLost"/>, of what is in transit)?</summary>
+    public bool Survives(MediumRef needed, IReadOnlySet<string> lostSites, bool transitLost) =>
+        Media.TryGetValue(needed.Label, out var m) && m.WriteId == needed.WriteId && m.HoldsData
+        && (m.Site is null ? !transitLost : !lostSites.Contains(m.Site));
+
     /// <summary>The site a copy lies at when every medium it needs is at the same site; null when spread or moving.</summary>
     public string? SiteOf(SetCopy copy)
     {

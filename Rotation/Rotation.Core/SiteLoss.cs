@@ -9,7 +9,11 @@ public sealed record SetSurvival(string SetId, string Source, DateTimeOffset Sea
 /// <summary>One source after a site is lost: its newest restorable set, and how much work would be lost (hours before the end of the day).</summary>
 public sealed record SourceRecovery(string Source, string? NewestRestorableSet, double? RecoveryPointHours, string? NewestFromMedia, double? MediaOnlyRecoveryPointHours);
 
-public sealed record SiteLossReport(string Site, DateOnly Date, bool VaultStoreSurvives, IReadOnlyList<SetSurvival> Sets, IReadOnlyDictionary<string, SourceRecovery> Sources);
+public sealed record SiteLossReport(string Site, DateOnly Date, bool VaultStoreSurvives, IReadOnlyList<SetSurvival> Sets, IReadOnlyDictionary<string, SourceRecovery> Sources)
+{
+    /// <summary>What is lost with the site besides its own media: sites kept on its disk, and media in transit (physical drills).</summary>
+    public IReadOnlyList<string> AlsoLost { get; init; } = [];
+}
 
 /// <summary>
 /// "If this site burned down tonight, what could we restore?" Media at the lost site are gone; media in transit and
@@ -18,9 +22,15 @@ public sealed record SiteLossReport(string Site, DateOnly Date, bool VaultStoreS
 /// </summary>
 public static class SiteLoss
 {
-    public static SiteLossReport Evaluate(RotationState state, IReadOnlyList<SetInfo> sets, RotationPolicy policy, string lostSite, DateOnly date, bool newestOnly = false)
+    /// <param name="physical">
+    /// A drill of a real vault: what truly survives on disk. Losing the drive's site then also loses every site kept
+    /// under the vault directory (no root of its own) and every medium in transit (sites/in-transit is there too). The
+    /// planner's simulator leaves it off: it models the policy, as if every site were where the policy says.
+    /// </param>
+    public static SiteLossReport Evaluate(RotationState state, IReadOnlyList<SetInfo> sets, RotationPolicy policy, string lostSite, DateOnly date, bool newestOnly = false, bool physical = false)
     {
         var vaultSurvives = lostSite != policy.DriveSite;
+        var lost = LostWith(policy, lostSite, physical);
         var end = new DateTimeOffset(date.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         var survivals = new List<SetSurvival>();
         var newest = new Dictionary<string, (string? Any, double? AnyHours, string? Media, double? MediaHours)>(StringComparer.Ordinal);
@@ -33,7 +43,7 @@ public static class SiteLoss
                 continue;
             if (newestOnly && (set.SealedOn < oldest || (newest.Count == sources && newest.Values.All(v => v.Media is not null))))
                 break;
-            var copy = SurvivingCopy(state, set.SetId, lostSite);
+            var copy = SurvivingCopy(state, set.SetId, lost);
             var survival = new SetSurvival(set.SetId, set.Source, set.SealedAt, vaultSurvives, copy);
             if (!newestOnly)
                 survivals.Add(survival);
@@ -48,18 +58,35 @@ public static class SiteLoss
 
         survivals.Reverse();
         return new SiteLossReport(lostSite, date, vaultSurvives, survivals,
-            newest.ToDictionary(p => p.Key, p => new SourceRecovery(p.Key, p.Value.Any, p.Value.AnyHours, p.Value.Media, p.Value.MediaHours), StringComparer.Ordinal));
+            newest.ToDictionary(p => p.Key, p => new SourceRecovery(p.Key, p.Value.Any, p.Value.AnyHours, p.Value.Media, p.Value.MediaHours), StringComparer.Ordinal))
+        {
+            AlsoLost = [.. lost.Sites.Where(s => s != lostSite), .. lost.Transit ? ["in transit"] : Array.Empty<string>()],
+        };
+    }
+
+    /// <summary>The sites (and whether media in transit) lost when <paramref name="lostSite"/> is.</summary>
+    public static (IReadOnlySet<string> Sites, bool Transit) LostWith(RotationPolicy policy, string lostSite, bool physical)
+    {
+        var sites = new HashSet<string>(StringComparer.Ordinal) { lostSite };
+        if (!physical || lostSite != policy.DriveSite)
+            return (sites, false);
+        foreach (var site in policy.Sites.Where(s => s.Root is null))
+            sites.Add(site.Name);
+        return (sites, true);
     }
 
     /// <summary>The media of one copy of the set that survive the loss of <paramref name="lostSite"/>, preferring the copy needing the fewest media.</summary>
-    public static IReadOnlyList<MediumRef>? SurvivingCopy(RotationState state, string setId, string? lostSite)
+    public static IReadOnlyList<MediumRef>? SurvivingCopy(RotationState state, string setId, string? lostSite) =>
+        SurvivingCopy(state, setId, (lostSite is null ? new HashSet<string>() : new HashSet<string>(StringComparer.Ordinal) { lostSite }, false));
+
+    public static IReadOnlyList<MediumRef>? SurvivingCopy(RotationState state, string setId, (IReadOnlySet<string> Sites, bool Transit) lost)
     {
         if (!state.Copies.TryGetValue(setId, out var copies))
             return null;
         IReadOnlyList<MediumRef>? best = null;
         foreach (var (copy, _) in copies)
         {
-            if ((best is null || copy.Requires.Count < best.Count) && copy.Requires.All(r => state.Survives(r, lostSite)))
+            if ((best is null || copy.Requires.Count < best.Count) && copy.Requires.All(r => state.Survives(r, lost.Sites, lost.Transit)))
                 best = copy.Requires;
         }
 

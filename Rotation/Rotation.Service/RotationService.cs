@@ -185,7 +185,7 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
         if (restoreTo is not null && date != Today)
             throw new VaultConfigurationException("--execute restores from the images as they are today; drop --at to run it, or leave out --execute to replay the past on paper.");
         var sets = (await SetCatalog.BuildAsync(log, store, ct)).Where(s => s.SealedOn <= date).ToArray();
-        var report = SiteLoss.Evaluate(journal.State, sets, policy, site, date);
+        var report = SiteLoss.Evaluate(journal.State, sets, policy, site, date, physical: true);
         string? governance = null;
         if (keyLost is not null)
         {
@@ -211,7 +211,7 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
             if (newestOnly)
                 wanted = [.. wanted.GroupBy(s => s.Source).Select(g => g.MaxBy(s => s.SealedAt)!)];
             progress?.Report($"reading the surviving images ({wanted.Count} sets to restore)");
-            library = TapeLibrary.Open(layout.SurvivingDirectories(site));
+            library = TapeLibrary.Open(layout.SurvivingDirectories(SiteLoss.LostWith(policy, site, physical: true)));
             var byId = sets.ToDictionary(s => s.SetId, StringComparer.Ordinal);
             foreach (var survival in wanted)
             {

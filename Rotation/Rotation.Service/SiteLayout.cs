@@ -29,6 +29,11 @@ public sealed class SiteLayout(string vaultDirectory, RotationPolicy policy)
     public IEnumerable<string> SurvivingDirectories(string? lostSite) =>
         policy.Sites.Where(s => s.Name != lostSite).Select(s => DirectoryOf(s.Name)).Append(DirectoryOf(null)).Where(Directory.Exists);
 
+    /// <summary>Every image directory that survives the loss of these sites (and of what is in transit, when <paramref name="lost"/> says so).</summary>
+    public IEnumerable<string> SurvivingDirectories((IReadOnlySet<string> Sites, bool Transit) lost) =>
+        policy.Sites.Where(s => !lost.Sites.Contains(s.Name)).Select(s => DirectoryOf(s.Name))
+            .Concat(lost.Transit ? [] : [DirectoryOf(null)]).Where(Directory.Exists);
+
     /// <summary>Finds an image wherever it is (the log says where it should be; a crash may have left it one step behind or ahead).</summary>
     public string? Find(string label) =>
         policy.Sites.Select(s => ImageOf(label, s.Name)).Append(ImageOf(label, null)).FirstOrDefault(File.Exists);

@@ -17,7 +17,8 @@ public sealed class DemoTests : IDisposable
         Assert.Contains("exit 11: Refused (UnknownApprover)", run.Output);
         Assert.Contains("byte-for-byte identical to the vault's own copy", run.Output);
         Assert.Contains("intact:", run.Output);
-        Assert.True(Directory.GetFiles(Path.Combine(_temp.Sub("demo"), "vault", "sites", "offsite-a"), "*.vtape").Length > 0);
+        Assert.True(Directory.GetFiles(Path.Combine(_temp.Sub("demo"), "offsite-a"), "*.vtape").Length > 0);
+        Assert.Contains("also     lost with primary: in transit", run.Output);
     }
 
     [Fact]

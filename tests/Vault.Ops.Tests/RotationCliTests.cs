@@ -46,6 +46,32 @@ public sealed class RotationCliTests : IDisposable
         Assert.Equal(Directory.GetFiles(expected, "*", SearchOption.AllDirectories).Length, Directory.GetFiles(restored, "*", SearchOption.AllDirectories).Length);
     }
 
+    /// <summary>The off-site sites on storage of their own (outside the vault directory), as a drill of the primary's loss needs.</summary>
+    private Rotation.Core.RotationPolicy OffsiteElsewhere(Rotation.Core.RotationPolicy policy) =>
+        policy with { Sites = [.. policy.Sites.Select(s => s.Offsite ? s with { Root = _temp.Sub(s.Name) } : s)] };
+
+    [Fact]
+    public async Task losing_the_primary_loses_the_sites_kept_under_the_vault_directory_and_what_is_in_transit()
+    {
+        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
+        Assert.Equal(0, (await Run("rotation", "configure")).ExitCode); // every site under the vault directory
+        _clock.SetUtcNow(new DateTimeOffset(2026, 1, 4, 20, 0, 0, TimeSpan.Zero)); // a first Sunday: weekly and monthly fulls
+        WriteTree(_temp.Sub("source"), 0);
+        Assert.Equal(0, (await Run("push", _temp.Sub("source"), "--set", "night-00", "--source", "web", "--no-cache")).ExitCode);
+        Assert.Equal(0, (await Run("rotation", "run", "--courier")).ExitCode); // ships the fulls: in transit tonight
+        _clock.Advance(TimeSpan.FromDays(3));
+        Assert.Equal(0, (await Run("rotation", "run", "--courier")).ExitCode); // arrived at offsite-a and offsite-b (under the vault)
+
+        var primary = JsonDocument.Parse((await Run("drill", "site-loss", "primary", "--json")).Output).RootElement;
+        var offsiteA = JsonDocument.Parse((await Run("drill", "site-loss", "offsite-a", "--json")).Output).RootElement;
+
+        Assert.Equal(["offsite-a", "offsite-b", "in transit"], primary.GetProperty("alsoLost").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(0, primary.GetProperty("recorded").GetProperty("setsRestorable").GetInt32());
+        Assert.Equal(0, offsiteA.GetProperty("alsoLost").GetArrayLength());
+        Assert.Equal(1, offsiteA.GetProperty("recorded").GetProperty("setsRestorable").GetInt32());
+    }
+
     private static int DayOf(string setId) => int.Parse(setId["night-".Length..], System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
@@ -54,7 +80,7 @@ public sealed class RotationCliTests : IDisposable
         var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
         Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
         // Small media so a full spans several of them: the minimum capacity is one 8 MiB segment and its catalog.
-        var policy = Rotation.Core.RotationPolicy.Default(capacityBytes: Rotation.Core.TapeLayout.MinimumCapacity) with { };
+        var policy = OffsiteElsewhere(Rotation.Core.RotationPolicy.Default(capacityBytes: Rotation.Core.TapeLayout.MinimumCapacity));
         await File.WriteAllTextAsync(_temp.Sub("policy.json"), policy.ToJson());
         var configure = await Run("rotation", "configure", "--policy", _temp.Sub("policy.json"));
         Assert.True(configure.ExitCode == 0, configure.Error);
@@ -107,7 +133,7 @@ public sealed class RotationCliTests : IDisposable
         // Images read on their own: copy offsite-b's images somewhere else and restore from them without any vault.
         var alone = _temp.Sub("images-alone");
         Directory.CreateDirectory(alone);
-        foreach (var image in Directory.GetFiles(Path.Combine(_temp.Sub("vault"), "sites", "offsite-b")))
+        foreach (var image in Directory.GetFiles(_temp.Sub("offsite-b"), "*.vtape"))
             File.Copy(image, Path.Combine(alone, Path.GetFileName(image)));
         var scan = await CliRun.RunAtAsync(_clock, "media", "scan", "--images", alone, "--json");
         Assert.True(scan.ExitCode == 0, scan.Error);
@@ -183,7 +209,8 @@ public sealed class RotationCliTests : IDisposable
     {
         var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
         Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
-        Assert.Equal(0, (await Run("rotation", "configure")).ExitCode);
+        await File.WriteAllTextAsync(_temp.Sub("policy.json"), OffsiteElsewhere(Rotation.Core.RotationPolicy.Default()).ToJson());
+        Assert.Equal(0, (await Run("rotation", "configure", "--policy", _temp.Sub("policy.json"))).ExitCode);
         _clock.SetUtcNow(new DateTimeOffset(2026, 1, 4, 20, 0, 0, TimeSpan.Zero)); // a first Sunday
         WriteTree(_temp.Sub("source"), 0);
         Assert.Equal(0, (await Run("push", _temp.Sub("source"), "--set", "night-00", "--source", "web", "--no-cache")).ExitCode);
@@ -206,7 +233,7 @@ public sealed class RotationCliTests : IDisposable
         Assert.Equal(7, receiveEarly.ExitCode);
         Assert.Contains("arrive   W00001", overdueNot.Output);
         Assert.True(receive.ExitCode == 0, receive.Error);
-        Assert.True(File.Exists(Path.Combine(_temp.Sub("vault"), "sites", "offsite-a", "W00001.vtape")));
+        Assert.True(File.Exists(Path.Combine(_temp.Sub("offsite-a"), "W00001.vtape")));
         Assert.True(lose.ExitCode == 0, lose.Error);
         var survival = JsonDocument.Parse(drill.Output).RootElement.GetProperty("sets")[0];
         Assert.Equal("W00001", survival.GetProperty("fromMedia")[0].GetProperty("label").GetString());

@@ -84,7 +84,15 @@ public static class DemoCommand
 
         output.WriteLine();
         output.WriteLine("== 2. rotation: daily incrementals stay on site, weekly fulls go to offsite-a, monthly fulls to offsite-b");
-        output.Write(await Must("rotation", "configure"));
+        // The off-site sites keep their images outside the vault directory (in production: their own mounts, their own
+        // custodians), so losing the primary does not take them along; media in transit are lost with the primary.
+        var policy = Rotation.Core.RotationPolicy.Default() with
+        {
+            Sites = [.. Rotation.Core.RotationPolicy.Default().Sites.Select(s => s.Offsite ? s with { Root = Path.Combine(work, s.Name) } : s)],
+        };
+        var policyFile = Path.Combine(work, "rotation-policy.json");
+        await File.WriteAllTextAsync(policyFile, policy.ToJson(), ct);
+        output.Write(await Must("rotation", "configure", "--policy", policyFile));
 
         var source = Path.Combine(work, "source");
         var given = parse.GetValue(SourceDirectory);
@@ -146,7 +154,7 @@ public static class DemoCommand
         output.WriteLine("== 6. the log: every write, move, refusal and drill, hash-chained");
         output.Write(await Must("log", "verify"));
         output.WriteLine();
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"demo finished in {watch.Elapsed.TotalSeconds:N0} s; everything is in {work} (vault/, sites/ with the tape images, drill/)"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"demo finished in {watch.Elapsed.TotalSeconds:N0} s; everything is in {work} (vault/ with the primary's tapes in vault/sites/primary, offsite-a/ and offsite-b/ with the off-site tapes, drill/)"));
         return identical ? ExitCodes.Ok : ExitCodes.IntegrityViolation;
     }
 

@@ -312,12 +312,14 @@ public static class RotationCommands
             var outcome = await service.DrillAsync(parse.GetValue(Site)!, date, parse.GetValue(KeyLoss), parse.GetValue(Execute), parse.GetValue(Newest), progress, ct);
             if (Json(parse))
             {
-                context.WriteJson(new { outcome.Recorded, outcome.Governance, damage = outcome.Damage, outcome.Fallbacks, sets = outcome.Report.Sets });
+                context.WriteJson(new { outcome.Recorded, outcome.Governance, damage = outcome.Damage, outcome.Fallbacks, alsoLost = outcome.Report.AlsoLost, sets = outcome.Report.Sets });
             }
             else
             {
                 var r = outcome.Recorded;
                 context.Output.WriteLine($"drill    lose {r.Site} at the end of {r.Date:yyyy-MM-dd}: {r.SetsRestorable} sets restorable, {r.SetsLost} lost{(outcome.Report.VaultStoreSurvives ? " (the vault's own store at the primary survives)" : " (the vault's own store is lost with it)")}");
+                if (outcome.Report.AlsoLost.Count > 0)
+                    context.Output.WriteLine($"also     lost with {r.Site}: {string.Join(", ", outcome.Report.AlsoLost)} (kept on its disk: give each off-site site a root of its own, docs/rotation.md)");
                 foreach (var (source, s) in r.Sources.OrderBy(p => p.Key, StringComparer.Ordinal))
                     context.Output.WriteLine(s.NewestRestorableSet is null
                         ? $"source   {source}: NOTHING restorable"

@@ -140,7 +140,8 @@ public sealed class FaultTests : IDisposable
             await restarted.WaitForExitAsync();
         }
 
-        Assert.Equal(0, serve.ExitCode);
+        lock (errors)
+            Assert.True(serve.ExitCode == 0, $"exit {serve.ExitCode}: {string.Join(Environment.NewLine, errors)}");
         lock (errors)
             Assert.Contains(errors, line => line.Contains("stopping", StringComparison.Ordinal));
         Assert.Equal(0, await Cli("log", "verify", "--vault", Sub("vault")));

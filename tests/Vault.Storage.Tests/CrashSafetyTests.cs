@@ -50,11 +50,18 @@ public abstract class CrashSafety<TBinding> where TBinding : ILogBinding, new()
         var ready = await process.StandardOutput.ReadLineAsync();
         if (ready != "ready")
             Assert.Fail($"the helper did not start: {ready} {await stderr}");
+        var appending = new TaskCompletionSource();
         var reading = Task.Run(async () =>
         {
             while (await process.StandardOutput.ReadLineAsync() is { } line)
+            {
                 lines.Add(line);
+                appending.TrySetResult();
+            }
         });
+        // The random moment is counted from the first acknowledgement, so a slow start on a busy machine (CI runs
+        // test assemblies side by side) does not turn a run into a kill before anything was appended.
+        await Task.WhenAny(appending.Task, Task.Delay(TimeSpan.FromSeconds(30)));
         await Task.Delay(after);
         process.Kill(entireProcessTree: true); // SIGKILL on Linux
         await process.WaitForExitAsync();

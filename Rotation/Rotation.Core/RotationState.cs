@@ -211,9 +211,6 @@ public sealed class RotationState
     }
 
     /// <summary>Is this medium, as that write left it, still readable and not at <paramref name="lostSite"/>?</summary>
-    public bool Survives(MediumRef needed, string? lostSite) =>
-        Media.TryGetValue(needed.Label, out var m) && m.WriteId == needed.WriteId && m.HoldsData && (lostSite is null || m.Site != lostSite);
-
     /// <summary>Does the medium survive the loss of these sites (and, when <paramref name="transitLost"/>, of what is in transit)?</summary>
     public bool Survives(MediumRef needed, IReadOnlySet<string> lostSites, bool transitLost) =>
         Media.TryGetValue(needed.Label, out var m) && m.WriteId == needed.WriteId && m.HoldsData

@@ -76,9 +76,6 @@ public static class SiteLoss
     }
 
     /// <summary>The media of one copy of the set that survive the loss of <paramref name="lostSite"/>, preferring the copy needing the fewest media.</summary>
-    public static IReadOnlyList<MediumRef>? SurvivingCopy(RotationState state, string setId, string? lostSite) =>
-        SurvivingCopy(state, setId, (lostSite is null ? new HashSet<string>() : new HashSet<string>(StringComparer.Ordinal) { lostSite }, false));
-
     public static IReadOnlyList<MediumRef>? SurvivingCopy(RotationState state, string setId, (IReadOnlySet<string> Sites, bool Transit) lost)
     {
         if (!state.Copies.TryGetValue(setId, out var copies))

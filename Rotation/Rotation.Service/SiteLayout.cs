@@ -25,10 +25,6 @@ public sealed class SiteLayout(string vaultDirectory, RotationPolicy policy)
         Directory.CreateDirectory(DirectoryOf(null));
     }
 
-    /// <summary>Every image directory except the lost site's.</summary>
-    public IEnumerable<string> SurvivingDirectories(string? lostSite) =>
-        policy.Sites.Where(s => s.Name != lostSite).Select(s => DirectoryOf(s.Name)).Append(DirectoryOf(null)).Where(Directory.Exists);
-
     /// <summary>Every image directory that survives the loss of these sites (and of what is in transit, when <paramref name="lost"/> says so).</summary>
     public IEnumerable<string> SurvivingDirectories((IReadOnlySet<string> Sites, bool Transit) lost) =>
         policy.Sites.Where(s => !lost.Sites.Contains(s.Name)).Select(s => DirectoryOf(s.Name))

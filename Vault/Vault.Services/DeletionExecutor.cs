@@ -85,11 +85,10 @@ public sealed class DeletionExecutor(IEventLog log, ISegmentStore store, TimePro
     private async Task<HashSet<string>> ReferencedAsync(IEnumerable<BackupSetState> sets, CancellationToken ct)
     {
         var referenced = new HashSet<string>(StringComparer.Ordinal);
-        var restorer = new SetRestorer(log, store);
         foreach (var set in sets)
         {
             referenced.Add(set.Sealed!.ManifestHash);
-            referenced.UnionWith((await restorer.ManifestAsync(set.Sealed.SetId, ct)).SegmentHashes);
+            referenced.UnionWith((await SetRestorer.ReadManifestAsync(store, set.Sealed, ct)).SegmentHashes); // the sets are already read: no log scan per set
         }
 
         return referenced;

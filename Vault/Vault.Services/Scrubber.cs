@@ -75,7 +75,7 @@ public sealed class Scrubber(IEventLog log, FileSegmentStore store, TimeProvider
             Use(set.Sealed.ManifestHash, id, "(manifest)");
             try
             {
-                var manifest = Manifest.Parse(await store.ReadAsync(SegmentHash.Parse(set.Sealed.ManifestHash), ct));
+                var manifest = await SetRestorer.ReadManifestAsync(store, set.Sealed, ct);
                 foreach (var entry in manifest.Entries)
                 {
                     foreach (var hash in entry.Segments ?? [])

@@ -20,13 +20,19 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
             throw new StorageRefusedException($"Set {setId} was deleted by the quorum-approved request {state.DeletedBy}; copies on media at other sites may still hold it until they are recycled.");
         if (state.Status != SetStatus.Sealed)
             throw new StorageRefusedException($"Set {setId} was never sealed: it is incomplete and not a backup. Push it again.");
+        return await ReadManifestAsync(store, state.Sealed!, ct);
+    }
+
+    /// <summary>A sealed set's manifest, read (and verified) from its stored segment; no log read.</summary>
+    public static async Task<Manifest> ReadManifestAsync(ISegmentReader store, SetSealed sealedSet, CancellationToken ct)
+    {
         try
         {
-            return Manifest.Parse(await store.ReadAsync(SegmentHash.Parse(state.Sealed!.ManifestHash), ct));
+            return Manifest.Parse(await store.ReadAsync(SegmentHash.Parse(sealedSet.ManifestHash), ct));
         }
         catch (JsonException ex)
         {
-            throw new StorageCorruptException($"The manifest of set {setId} cannot be read ({ex.Message}).", ex);
+            throw new StorageCorruptException($"The manifest of set {sealedSet.SetId} cannot be read ({ex.Message}).", ex);
         }
     }
 

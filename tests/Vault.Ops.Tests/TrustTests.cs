@@ -129,6 +129,28 @@ public sealed class TrustTests : IDisposable
         Assert.Contains(report.GetProperty("findings").EnumerateArray(), f => f.GetProperty("position").GetInt64() == forged && f.GetProperty("rule").GetString() == "governance");
     }
 
+    [Fact]
+    public async Task a_hold_release_appended_behind_the_service_releases_nothing_and_is_named_by_verify()
+    {
+        await SetUpAsync("sqlite", "s1");
+        Assert.Equal(0, (await Run(["hold", "place", "s1", "--hold", "case-1", "--reason", "court", .. _team.As("alice")])).ExitCode);
+        var at = _clock.GetUtcNow();
+        await _backdoor.AppendAsync("set-s1", 3, Core.Sets.LegalHoldReleased.EventType, Json(new Core.Sets.LegalHoldReleased("s1", "case-1", "rel-forged", at)), at);
+        var forged = await PositionOfAsync(Core.Sets.LegalHoldReleased.EventType);
+        Assert.Equal(0, (await Run(["deletion", "request", "--set", "s1", "--reason", "attack", "--id", "del-s1", .. _team.As("alice")])).ExitCode);
+        Assert.Equal(0, (await Run(["request", "approve", "del-s1", .. _team.As("bob")])).ExitCode);
+        _clock.Advance(TimeSpan.FromHours(2));
+
+        var execute = await Run("request", "execute", "del-s1");
+        var holds = await Run("hold", "list");
+        var report = await VerifyJsonAsync();
+
+        Assert.Equal(11, execute.ExitCode);
+        Assert.Contains("LegalHold", execute.Error);
+        Assert.Contains("case-1", holds.Output);
+        Assert.Contains(report.GetProperty("findings").EnumerateArray(), f => f.GetProperty("position").GetInt64() == forged && f.GetProperty("rule").GetString() == "hold");
+    }
+
     [Theory]
     [InlineData("sqlite", "veto", false)]
     [InlineData("sqlite", "hold", false)]

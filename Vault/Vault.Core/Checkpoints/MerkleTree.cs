@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Vault.Core.Crypto;
 
 namespace Vault.Core.Checkpoints;
 
@@ -52,7 +53,7 @@ public sealed class MerkleTree
     public byte[] Root()
     {
         if (_peaks.Count == 0)
-            return SHA256.HashData(ReadOnlySpan<byte>.Empty);
+            return Sha256.HashData(ReadOnlySpan<byte>.Empty);
         var root = _peaks[^1];
         for (var i = _peaks.Count - 2; i >= 0; i--)
             root = NodeHash(_peaks[i], root);
@@ -71,7 +72,7 @@ public sealed class MerkleTree
         Span<byte> buffer = stackalloc byte[1 + HashSize];
         buffer[0] = 0;
         data.CopyTo(buffer[1..]);
-        SHA256.HashData(buffer[..(1 + data.Length)], destination);
+        Sha256.HashData(buffer[..(1 + data.Length)], destination);
     }
 
     public static byte[] NodeHash(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
@@ -80,11 +81,11 @@ public sealed class MerkleTree
         buffer[0] = 1;
         left.CopyTo(buffer[1..]);
         right.CopyTo(buffer[(1 + HashSize)..]);
-        return SHA256.HashData(buffer);
+        return Sha256.HashData(buffer);
     }
 
     /// <summary>The RFC 9162 root computed from scratch (MTH), for tests and auditors' cross-checks.</summary>
-    public static byte[] RootOf(IReadOnlyList<byte[]> leaves) => leaves.Count == 0 ? SHA256.HashData(ReadOnlySpan<byte>.Empty) : Mth(leaves, 0, leaves.Count);
+    public static byte[] RootOf(IReadOnlyList<byte[]> leaves) => leaves.Count == 0 ? Sha256.HashData(ReadOnlySpan<byte>.Empty) : Mth(leaves, 0, leaves.Count);
 
     private static byte[] Mth(IReadOnlyList<byte[]> leaves, int start, int count)
     {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Vault.Core.Crypto;
 using System.Text;
 
 namespace Vault.Core.Log;
@@ -10,6 +11,7 @@ namespace Vault.Core.Log;
 /// prev_hash[32] | u64 position | u32 len, stream_id | u64 stream_version | u32 len, event_type
 /// | i64 recorded_at_us | u32 len, metadata | u32 len, payload; integers big-endian, text UTF-8.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]
 public static class ChainHash
 {
     public const int Size = 32;
@@ -38,6 +40,58 @@ public static class ChainHash
         return computed.SequenceEqual(r.Hash);
     }
 
+    /// <summary>
+    /// Does a stored hash fit fields read straight from the store's buffers (texts as their stored UTF-8 bytes)?
+    /// Allocates nothing: the chain-only verify hashes a million records this way.
+    /// </summary>
+    public static bool Matches(
+        ReadOnlySpan<byte> previousHash, long position, ReadOnlySpan<byte> streamIdUtf8, long streamVersion,
+        ReadOnlySpan<byte> eventTypeUtf8, long recordedAtMicros, ReadOnlySpan<byte> metadata, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> hash)
+    {
+        if (hash.Length != Size || previousHash.Length != Size || position < 0 || streamVersion < 0)
+            return false;
+        var length = Size + 8 + 4 + streamIdUtf8.Length + 8 + 4 + eventTypeUtf8.Length + 8 + 4 + metadata.Length + 4 + payload.Length;
+        Span<byte> computed = stackalloc byte[Size];
+        if (length <= StackLimit)
+        {
+            Span<byte> buffer = stackalloc byte[StackLimit];
+            Sha256.HashData(buffer[..EncodeUtf8(buffer, previousHash, position, streamIdUtf8, streamVersion, eventTypeUtf8, recordedAtMicros, metadata, payload)], computed);
+        }
+        else
+        {
+            var rented = ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                Sha256.HashData(rented.AsSpan(0, EncodeUtf8(rented, previousHash, position, streamIdUtf8, streamVersion, eventTypeUtf8, recordedAtMicros, metadata, payload)), computed);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
+        return computed.SequenceEqual(hash);
+    }
+
+    private static int EncodeUtf8(
+        Span<byte> buffer, ReadOnlySpan<byte> previousHash, long position, ReadOnlySpan<byte> streamId, long streamVersion,
+        ReadOnlySpan<byte> eventType, long recordedAtMicros, ReadOnlySpan<byte> metadata, ReadOnlySpan<byte> payload)
+    {
+        previousHash.CopyTo(buffer);
+        var at = Size;
+        BinaryPrimitives.WriteUInt64BigEndian(buffer[at..], (ulong)position);
+        at += 8;
+        at += WriteBytes(buffer[at..], streamId);
+        BinaryPrimitives.WriteUInt64BigEndian(buffer[at..], (ulong)streamVersion);
+        at += 8;
+        at += WriteBytes(buffer[at..], eventType);
+        BinaryPrimitives.WriteInt64BigEndian(buffer[at..], recordedAtMicros);
+        at += 8;
+        at += WriteBytes(buffer[at..], metadata);
+        at += WriteBytes(buffer[at..], payload);
+        return at;
+    }
+
     public static byte[] Compute(
         ReadOnlySpan<byte> previousHash, long position, string streamId, long streamVersion,
         string eventType, long recordedAtMicros, ReadOnlySpan<byte> metadata, ReadOnlySpan<byte> payload)
@@ -59,7 +113,7 @@ public static class ChainHash
             // Most records are small: encode on the stack, no pool (whose locks made parallel verification spin).
             Span<byte> buffer = stackalloc byte[StackLimit];
             var written = Encode(buffer, previousHash, position, streamId, streamVersion, eventType, recordedAtMicros, metadata, payload);
-            SHA256.HashData(buffer[..written], destination);
+            Sha256.HashData(buffer[..written], destination);
             return;
         }
 
@@ -67,7 +121,7 @@ public static class ChainHash
         try
         {
             var written = Encode(rented, previousHash, position, streamId, streamVersion, eventType, recordedAtMicros, metadata, payload);
-            SHA256.HashData(rented.AsSpan(0, written), destination);
+            Sha256.HashData(rented.AsSpan(0, written), destination);
         }
         finally
         {

@@ -11,6 +11,9 @@ public sealed class ChainVerifier
 
     private long _expectedPosition;
     private byte[] _previousHash;
+    private long _headPosition;
+    private LogHead? _head;
+    private bool _owned;
 
     /// <param name="trustedStart">Start after this record (position and hash known good); null for genesis.</param>
     public ChainVerifier(LogHead? trustedStart = null)
@@ -18,11 +21,12 @@ public sealed class ChainVerifier
         var start = trustedStart ?? LogHead.Empty;
         _expectedPosition = start.Position + 1;
         _previousHash = start.Hash;
-        Head = start;
+        _headPosition = start.Position;
+        _head = start;
     }
 
     /// <summary>The last record that passed both checks.</summary>
-    public LogHead Head { get; private set; }
+    public LogHead Head => _head ??= new LogHead(_headPosition, _previousHash.ToArray());
 
     public long Checked { get; private set; }
 
@@ -46,25 +50,35 @@ public sealed class ChainVerifier
     }
 
     /// <summary>Does the record come next, and point at the record before it? Call in position order, after <see cref="CheckSelf"/> passed.</summary>
-    public ChainViolation? CheckLink(EventRecord record)
+    public ChainViolation? CheckLink(EventRecord record) => CheckLink(record.Position, record.PreviousHash, record.Hash);
+
+    /// <summary>The same for a record seen only by its position and hashes (the chain-only scan keeps nothing else).</summary>
+    public ChainViolation? CheckLink(long position, ReadOnlySpan<byte> previousHash, ReadOnlySpan<byte> hash)
     {
-        if (record.Position != _expectedPosition)
+        if (position != _expectedPosition)
         {
-            return record.Position > _expectedPosition
+            return position > _expectedPosition
                 ? new ChainViolation(_expectedPosition, ViolationKind.Missing,
-                    record.Position == _expectedPosition + 1
-                        ? $"record {_expectedPosition} is missing (the next stored record is {record.Position})"
-                        : $"records {_expectedPosition} to {record.Position - 1} are missing")
-                : new ChainViolation(record.Position, ViolationKind.Moved, $"record {record.Position} appears out of order after record {_expectedPosition - 1}");
+                    position == _expectedPosition + 1
+                        ? $"record {_expectedPosition} is missing (the next stored record is {position})"
+                        : $"records {_expectedPosition} to {position - 1} are missing")
+                : new ChainViolation(position, ViolationKind.Moved, $"record {position} appears out of order after record {_expectedPosition - 1}");
         }
 
-        if (!record.PreviousHash.AsSpan().SequenceEqual(_previousHash))
-            return new ChainViolation(record.Position, ViolationKind.BrokenLink,
-                $"the record does not follow record {record.Position - 1}: its previous hash is {Convert.ToHexStringLower(record.PreviousHash)}, record {record.Position - 1} has {Convert.ToHexStringLower(_previousHash)}");
+        if (!previousHash.SequenceEqual(_previousHash))
+            return new ChainViolation(position, ViolationKind.BrokenLink,
+                $"the record does not follow record {position - 1}: its previous hash is {Convert.ToHexStringLower(previousHash)}, record {position - 1} has {Convert.ToHexStringLower(_previousHash)}");
 
         _expectedPosition++;
-        _previousHash = record.Hash;
-        Head = new LogHead(record.Position, record.Hash);
+        if (!_owned || _previousHash.Length != hash.Length)
+        {
+            _previousHash = new byte[hash.Length]; // never write into the trusted start's array
+            _owned = true;
+        }
+
+        hash.CopyTo(_previousHash);
+        _headPosition = position;
+        _head = null;
         Checked++;
         return null;
     }

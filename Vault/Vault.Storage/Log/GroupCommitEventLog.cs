@@ -27,6 +27,9 @@ public sealed class GroupCommitEventLog : IEventLog
 
     public string Describe => _backend.Describe;
 
+    /// <summary>The backend's record-by-buffer scan, when it has one (see <see cref="IRawLogScan"/>).</summary>
+    public IRawLogScan? RawScan => _backend as IRawLogScan;
+
     public Task<AppendResult> AppendAsync(StreamId stream, ExpectedVersion expected, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();

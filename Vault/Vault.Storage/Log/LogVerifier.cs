@@ -41,7 +41,11 @@ public static class LogVerifier
         var count = Math.Max(1, Math.Min(readers ?? Environment.ProcessorCount, 8));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var lanes = Enumerable.Range(0, count).Select(_ => Channel.CreateBounded<Block>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true })).ToArray();
-        var reading = lanes.Select((lane, i) => Task.Run(() => ReadLaneAsync(log, from, head, i, count, lane.Writer, observer, stop.Token), stop.Token)).ToArray();
+        // Chain only, on a store that can show its buffers: hash in place, keep nothing but positions and hashes.
+        var raw = observer is null ? (log as GroupCommitEventLog)?.RawScan : null;
+        var reading = lanes.Select((lane, i) => Task.Run(
+            () => raw is null ? ReadLaneAsync(log, from, head, i, count, lane.Writer, observer, stop.Token) : ScanLaneAsync(raw, from, head, i, count, lane.Writer, stop.Token),
+            stop.Token)).ToArray();
 
         byte[]? hashAtTrustedHead = null;
         ChainViolation? violation = null;
@@ -51,6 +55,19 @@ public static class LogVerifier
             if (!await lane.WaitToReadAsync(cancellationToken) || !lane.TryRead(out var block))
                 break;
             // A block with fewer records than its range (even none) is fine here: the next link check names what is missing.
+            if (block.Links is { } links)
+            {
+                for (var i = 0; i < links.Count && violation is null; i++)
+                {
+                    violation = links.Self[i] ?? verifier.CheckLink(links.Positions[i], links.PreviousHash(i), links.Hash(i));
+                    if (violation is null && trustedHead is not null && links.Positions[i] == trustedHead.Position)
+                        hashAtTrustedHead = links.Hash(i).ToArray();
+                }
+
+                progress?.Report(verifier.Checked);
+                continue;
+            }
+
             for (var i = 0; i < block.Records.Length && violation is null; i++)
             {
                 var record = block.Records[i];
@@ -80,7 +97,65 @@ public static class LogVerifier
         return new VerifyReport(verifier.Checked, verifier.Head, violation);
     }
 
-    private sealed record Block(long From, EventRecord[] Records, ChainViolation?[] SelfViolations, object? Prepared);
+    private sealed record Block(long From, EventRecord[] Records, ChainViolation?[] SelfViolations, object? Prepared, ChainLinks? Links = null);
+
+    /// <summary>A block as the chain-only scan keeps it: each record's position and two hashes, its own hash already checked.</summary>
+    private sealed class ChainLinks(int capacity) : IStoredRecordVisitor
+    {
+        private const int H = ChainHash.Size;
+        private readonly byte[] _previous = new byte[capacity * H];
+        private readonly byte[] _hashes = new byte[capacity * H];
+
+        public long[] Positions { get; } = new long[capacity];
+
+        public ChainViolation?[] Self { get; } = new ChainViolation?[capacity];
+
+        public int Count { get; private set; }
+
+        public ReadOnlySpan<byte> PreviousHash(int i) => _previous.AsSpan(i * H, H);
+
+        public ReadOnlySpan<byte> Hash(int i) => _hashes.AsSpan(i * H, H);
+
+        public void Visit(in StoredRecord record)
+        {
+            if (Count == Positions.Length)
+                return; // more rows than positions in the range cannot happen (the position is the key); never overrun
+            var i = Count++;
+            Positions[i] = record.Position;
+            if (record.HashMatches())
+            {
+                record.PreviousHash.CopyTo(_previous.AsSpan(i * H, H));
+                record.Hash.CopyTo(_hashes.AsSpan(i * H, H));
+            }
+            else
+            {
+                Self[i] = ChainVerifier.CheckSelf(record.ToRecord()); // rare: the full record names what moved or changed
+            }
+        }
+    }
+
+    private static async Task ScanLaneAsync(IRawLogScan scan, long from, long head, int lane, int lanes, ChannelWriter<Block> writer, CancellationToken ct)
+    {
+        try
+        {
+            using var cursor = scan.OpenCursor();
+            for (var start = from + (long)lane * BlockSize; start <= head; start += (long)lanes * BlockSize)
+            {
+                var end = Math.Min(start + BlockSize - 1, head);
+                var links = new ChainLinks((int)(end - start + 1));
+                cursor.Scan(start, end, links, ct);
+                await writer.WriteAsync(new Block(start, [], [], null, links), ct);
+            }
+
+            writer.TryComplete();
+        }
+        catch (Exception ex)
+        {
+            writer.TryComplete(ex);
+            if (ex is not OperationCanceledException)
+                throw;
+        }
+    }
 
     /// <summary>Reads blocks lane, lane + lanes, … of the positions [from, head], each as its own range scan.</summary>
     private static async Task ReadLaneAsync(IEventLog log, long from, long head, int lane, int lanes, ChannelWriter<Block> writer, IRecordObserver? observer, CancellationToken ct)

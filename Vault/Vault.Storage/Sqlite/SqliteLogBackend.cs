@@ -12,7 +12,7 @@ namespace Vault.Storage.Sqlite;
 /// The embedded log: one SQLite file in WAL mode with synchronous=FULL, so an append that returned is on disk
 /// even after a power cut (NORMAL would only keep the file consistent). Group commit makes the fsync per batch cheap.
 /// </summary>
-public sealed class SqliteLogBackend : ILogBackend
+public sealed class SqliteLogBackend : ILogBackend, IRawLogScan
 {
     private readonly string _path;
     private readonly string _connectionString;
@@ -135,6 +135,80 @@ public sealed class SqliteLogBackend : ILogBackend
                     raw.sqlite3_column_blob(statement, 7).ToArray(),
                     raw.sqlite3_column_blob(statement, 8).ToArray());
             }
+        }
+    }
+
+    /// <summary>
+    /// A read-only connection of SQLite's own, without ADO.NET: opened NOMUTEX (one thread at a time uses it, so
+    /// SQLite need not lock around each of the 18 column calls per row) and memory-mapped (no read call per page).
+    /// </summary>
+    public IStoredRecordCursor OpenCursor() => new Cursor(this);
+
+    private sealed class Cursor : IStoredRecordCursor
+    {
+        private readonly SqliteLogBackend _owner;
+        private readonly sqlite3 _db;
+        private readonly sqlite3_stmt _statement;
+
+        public Cursor(SqliteLogBackend owner)
+        {
+            _owner = owner;
+            var rc = raw.sqlite3_open_v2(owner._path, out _db, raw.SQLITE_OPEN_READONLY | raw.SQLITE_OPEN_NOMUTEX, null);
+            try
+            {
+                owner.Check(rc, _db);
+                owner.Check(raw.sqlite3_busy_timeout(_db, 30_000), _db);
+                owner.Check(raw.sqlite3_exec(_db, "PRAGMA mmap_size = 1073741824;"), _db);
+                owner.Check(raw.sqlite3_prepare_v2(_db, $"SELECT {SqliteSchema.Columns} FROM events WHERE position >= ?1 AND position <= ?2 ORDER BY position", out _statement), _db);
+            }
+            catch
+            {
+                _db.Dispose();
+                throw;
+            }
+        }
+
+        public void Scan(long from, long to, IStoredRecordVisitor visitor, CancellationToken cancellationToken)
+        {
+            var statement = _statement;
+            _owner.Check(raw.sqlite3_reset(statement), _db);
+            _owner.Check(raw.sqlite3_bind_int64(statement, 1, from), _db);
+            _owner.Check(raw.sqlite3_bind_int64(statement, 2, to), _db);
+            // The column calls go to SQLite directly on the statement's pointer: through SQLitePCLRaw each of the
+            // 18 calls per row also takes and releases the SafeHandle (8% of a chain-only verify).
+            var added = false;
+            statement.DangerousAddRef(ref added);
+            try
+            {
+                var handle = statement.DangerousGetHandle();
+                for (var n = 0; ; n++)
+                {
+                    var rc = raw.sqlite3_step(statement);
+                    if (rc == raw.SQLITE_DONE)
+                        break;
+                    if (rc != raw.SQLITE_ROW)
+                        _owner.Check(rc, _db);
+                    if ((n & 1023) == 0)
+                        cancellationToken.ThrowIfCancellationRequested();
+                    visitor.Visit(new StoredRecord(
+                        SqliteColumns.Int64(handle, 0), SqliteColumns.Blob(handle, 1), SqliteColumns.Int64(handle, 2),
+                        SqliteColumns.Blob(handle, 3), SqliteColumns.Blob(handle, 4), SqliteColumns.Blob(handle, 5),
+                        SqliteColumns.Int64(handle, 6), SqliteColumns.Blob(handle, 7), SqliteColumns.Blob(handle, 8)));
+                }
+            }
+            finally
+            {
+                if (added)
+                    statement.DangerousRelease();
+            }
+
+            raw.sqlite3_reset(statement);
+        }
+
+        public void Dispose()
+        {
+            _statement.Dispose();
+            _db.Dispose();
         }
     }
 

@@ -36,6 +36,43 @@ public sealed class ChainHashTests
     }
 
     [Fact]
+    public void the_hash_over_stored_bytes_agrees_with_the_hash_over_the_record_and_rejects_any_changed_field()
+    {
+        var record = Example with { Hash = ChainHash.Compute(Example) };
+        bool Matches(EventRecord r, byte[]? hash = null) => ChainHash.Matches(
+            r.PreviousHash, r.Position, Encoding.UTF8.GetBytes(r.StreamId), r.StreamVersion, Encoding.UTF8.GetBytes(r.EventType),
+            r.RecordedAtMicroseconds, r.Metadata, r.Payload, hash ?? record.Hash);
+
+        Assert.True(Matches(record));
+        Assert.False(Matches(record with { Position = 2 }));
+        Assert.False(Matches(record with { StreamId = "vaulT" }));
+        Assert.False(Matches(record with { StreamVersion = 1 }));
+        Assert.False(Matches(record with { EventType = "VaultCreated.v2" }));
+        Assert.False(Matches(record with { RecordedAt = record.RecordedAt.AddTicks(10) }));
+        Assert.False(Matches(record with { Metadata = [.. record.Metadata, (byte)' '] }));
+        Assert.False(Matches(record with { Payload = [] }));
+        Assert.False(Matches(record with { PreviousHash = [.. record.PreviousHash[..31], 1] }));
+        Assert.False(Matches(record, record.Hash[..31]));
+
+        // A record too big for the stack buffer takes the pooled path and still agrees.
+        var big = Example with { Payload = new byte[5000] };
+        big = big with { Hash = ChainHash.Compute(big) };
+        Assert.True(ChainHash.Matches(big.PreviousHash, 1, "vault"u8, 0, "VaultCreated.v1"u8, big.RecordedAtMicroseconds, big.Metadata, big.Payload, big.Hash));
+    }
+
+    [Fact]
+    public void the_fast_sha256_agrees_with_dotnet_across_block_boundaries_and_sizes_and_is_in_use_on_linux()
+    {
+        var data = new byte[70_000];
+        new Random(7).NextBytes(data);
+        foreach (var length in Enumerable.Range(0, 300).Concat([1000, 4096, Crypto.Sha256.DirectLimit, Crypto.Sha256.DirectLimit + 1, data.Length]))
+            Assert.Equal(SHA256.HashData(data.AsSpan(0, length)), Crypto.Sha256.HashData(data.AsSpan(0, length)));
+        if (OperatingSystem.IsLinux())
+            Assert.True(Crypto.Sha256.Direct, "on Linux the direct OpenSSL path should load (libcrypto.so.3); without it verify is about 3x slower");
+        Assert.Throws<ArgumentException>(() => Crypto.Sha256.HashData(data, new byte[31]));
+    }
+
+    [Fact]
     public void the_documented_worked_example_hash_is_what_the_code_computes()
     {
         var doc = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "log-format.md"));

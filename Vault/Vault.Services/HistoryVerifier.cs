@@ -50,33 +50,118 @@ public sealed partial class HistoryVerifier(IReadOnlySet<string> otherKnownTypes
     private sealed class SetInfo
     {
         /// <summary>The sequences recorded for this set: a segment stream holds exactly one record.</summary>
-        public readonly HashSet<long> Sequences = [];
+        public readonly SequenceSet Sequences = new();
         public SetStatus Status;
         public DateTimeOffset RetainUntil;
         public readonly HashSet<string> Holds = new(StringComparer.Ordinal);
     }
 
-    private readonly record struct Prepared(object? Event, string? Problem);
-
-    /// <summary>A block as its reader prepared it: each record's event (or problem) and its Merkle leaf hash.</summary>
-    private sealed record PreparedBlock(Prepared[] Items, byte[] Leaves);
-
-    /// <summary>What verification needs of a SegmentStored record, read without building the whole event (95% of a log).</summary>
-    private sealed record SegmentSeen(string SetId, long Sequence);
-
-    public object? Prepare(EventRecord[] block)
+    /// <summary>What a reader made of one record: its event or the problem with it; a SegmentStored only as its set and sequence.</summary>
+    /// <summary>
+    /// The sequences seen for one set: a bit per sequence for the dense range a set uses (0, 1, 2, … in any order),
+    /// a hash set only beyond it. A million segments cost 125 KB of bits, not 40 MB of hash-set entries the
+    /// collector would have to carry through every generation.
+    /// </summary>
+    private sealed class SequenceSet
     {
-        var prepared = new Prepared[block.Length];
-        var leaves = new byte[block.Length * MerkleTree.HashSize];
-        for (var i = 0; i < block.Length; i++)
+        private const long DenseLimit = 1 << 24;
+        private ulong[] _bits = new ulong[4];
+        private HashSet<long>? _sparse;
+
+        public bool Add(long sequence)
         {
-            prepared[i] = PrepareOne(block[i]);
-            if (block[i].Hash.Length == MerkleTree.HashSize)
-                MerkleTree.LeafHash(block[i].Hash, leaves.AsSpan(i * MerkleTree.HashSize, MerkleTree.HashSize));
+            if (sequence is < 0 or >= DenseLimit)
+                return (_sparse ??= []).Add(sequence);
+            var word = (int)(sequence >> 6);
+            if (word >= _bits.Length)
+                Array.Resize(ref _bits, Math.Max(word + 1, _bits.Length * 2));
+            var mask = 1UL << (int)(sequence & 63);
+            if ((_bits[word] & mask) != 0)
+                return false;
+            _bits[word] |= mask;
+            return true;
+        }
+    }
+
+    private readonly record struct Prepared(object? Event, string? Problem, string? SetId = null, long Sequence = 0);
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Collected> _free = new();
+
+    public IRecordCollector Collect(int capacity) =>
+        _free.TryDequeue(out var reused) && reused.Capacity >= capacity ? reused.Reset() : new Collected(this, Math.Max(capacity, LogVerifier.BlockSize));
+
+    public void Release(IRecordCollector block) => _free.Enqueue((Collected)block);
+
+    /// <summary>
+    /// One block as its reader prepared it: each record's position, stream version, hash, Merkle leaf and what it
+    /// means. A SegmentStored record (95% of a log) is judged from the store's buffers and never built; any other
+    /// record, and any segment record the quick reading does not accept, is built and decoded in full.
+    /// </summary>
+    private sealed class Collected(HistoryVerifier owner, int capacity) : IRecordCollector
+    {
+        private const int H = MerkleTree.HashSize;
+        public readonly Prepared[] Items = new Prepared[capacity];
+        public readonly EventRecord?[] Records = new EventRecord?[capacity];
+        public readonly long[] Positions = new long[capacity];
+        public readonly long[] Versions = new long[capacity];
+        public readonly byte[] Hashes = new byte[capacity * H];
+        public readonly byte[] Leaves = new byte[capacity * H];
+        private readonly SetIdCache _setIds = new();
+        private int _count;
+
+        public int Capacity => Positions.Length;
+
+        public Collected Reset()
+        {
+            Array.Clear(Records, 0, _count);
+            Array.Clear(Items, 0, _count);
+            _count = 0;
+            return this;
         }
 
-        return new PreparedBlock(prepared, leaves);
+        public void Visit(in StoredRecord record)
+        {
+            var i = Next(record.Position, record.StreamVersion, record.Hash);
+            if (i < 0)
+                return;
+            if (record.EventType.SequenceEqual(SegmentStoredType) && SegmentReading.TryRead(record.StreamId, record.Payload, _setIds, out var setId, out var sequence, out _))
+            {
+                Items[i] = new Prepared(null, null, setId, sequence);
+                return;
+            }
+
+            var full = record.ToRecord();
+            Records[i] = full;
+            Items[i] = owner.PrepareOne(full);
+        }
+
+        public void Add(EventRecord record)
+        {
+            var i = Next(record.Position, record.StreamVersion, record.Hash);
+            if (i < 0)
+                return;
+            Records[i] = record;
+            Items[i] = owner.PrepareOne(record);
+        }
+
+        private int Next(long position, long version, ReadOnlySpan<byte> hash)
+        {
+            if (_count == Positions.Length)
+                return -1;
+            var i = _count++;
+            Positions[i] = position;
+            Versions[i] = version;
+            if (hash.Length == H)
+            {
+                hash.CopyTo(Hashes.AsSpan(i * H, H));
+                MerkleTree.LeafHash(hash, Leaves.AsSpan(i * H, H));
+            }
+
+            return i;
+        }
     }
+
+    private static ReadOnlySpan<byte> SegmentStoredType => "SegmentStored.v1"u8;
 
     private Prepared PrepareOne(EventRecord record)
     {
@@ -104,26 +189,25 @@ public sealed partial class HistoryVerifier(IReadOnlySet<string> otherKnownTypes
         return new Prepared(e, BindingProblem(record.StreamId, e!));
     }
 
-    public void Observe(EventRecord record, int index, object? block)
+    public void Observe(IRecordCollector block, int index)
     {
-        var prepared = (PreparedBlock)block!;
-        Remember(record);
-        ObserveRecord(record, prepared.Items[index]);
+        var c = (Collected)block;
+        var position = c.Positions[index];
+        Remember(position, c.Hashes.AsSpan(index * MerkleTree.HashSize, MerkleTree.HashSize));
+        var prepared = c.Items[index];
+        if (prepared.SetId is { } setId)
+            ObserveSegment(position, c.Versions[index], setId, prepared.Sequence);
+        else
+            ObserveRecord(c.Records[index]!, prepared);
         // The record's leaf joins the tree after it was judged: a checkpoint at position Q covering Q-1 finds the tree at Q-1.
-        _tree.AppendLeafHash(prepared.Leaves.AsSpan(index * MerkleTree.HashSize, MerkleTree.HashSize).ToArray());
+        _tree.AppendLeafHash(c.Leaves.AsSpan(index * MerkleTree.HashSize, MerkleTree.HashSize));
         if (_wanted.Contains(_tree.Size))
             _rootsAt[_tree.Size] = Convert.ToHexStringLower(_tree.Root());
     }
 
     private void ObserveRecord(EventRecord record, Prepared prepared)
     {
-        var (e, problem) = prepared;
-        if (e is SegmentSeen segment)
-        {
-            ObserveSegment(record, segment);
-            return;
-        }
-
+        var (e, problem, _, _) = prepared;
         CheckVersion(record);
         if (problem is not null)
         {
@@ -290,63 +374,22 @@ public sealed partial class HistoryVerifier(IReadOnlySet<string> otherKnownTypes
         }
     }
 
-    private void ObserveSegment(EventRecord record, SegmentSeen s)
+    private void ObserveSegment(long position, long streamVersion, string setId, long sequence)
     {
         // A segment stream (set-SET/SEQUENCE) holds exactly one record, so its version is 0 and its sequence new.
-        if (!_sets.TryGetValue(s.SetId, out var set) || set.Status != SetStatus.Open)
-            Find(record.Position, "set", $"a segment is recorded for set {s.SetId}, which is not open");
-        else if (record.StreamVersion != 0 || !set.Sequences.Add(s.Sequence))
-            Find(record.Position, "stream-version", $"segment {s.Sequence} of set {s.SetId} is recorded a second time (stream version {record.StreamVersion})");
+        if (!_sets.TryGetValue(setId, out var set) || set.Status != SetStatus.Open)
+            Find(position, "set", $"a segment is recorded for set {setId}, which is not open");
+        else if (streamVersion != 0 || !set.Sequences.Add(sequence))
+            Find(position, "stream-version", $"segment {sequence} of set {setId} is recorded a second time (stream version {streamVersion})");
     }
 
-    private Prepared PrepareSegment(EventRecord record)
+    private static Prepared PrepareSegment(EventRecord record)
     {
-        string? setId = null, hash = null;
-        long? sequence = null;
-        var fields = 0;
-        try
-        {
-            var reader = new System.Text.Json.Utf8JsonReader(record.Payload);
-            if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartObject)
-                return new Prepared(null, "the SegmentStored payload is not a JSON object");
-            while (reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
-            {
-                var name = reader.ValueSpan;
-                reader.Read();
-                var kind = reader.TokenType;
-                if (name.SequenceEqual("setId"u8) && kind == System.Text.Json.JsonTokenType.String)
-                    setId = reader.GetString();
-                else if (name.SequenceEqual("sequence"u8) && kind == System.Text.Json.JsonTokenType.Number)
-                    sequence = reader.GetInt64();
-                else if (name.SequenceEqual("hash"u8) && kind == System.Text.Json.JsonTokenType.String)
-                    hash = reader.GetString();
-                else if ((name.SequenceEqual("length"u8) || name.SequenceEqual("storedBytes"u8)) && kind == System.Text.Json.JsonTokenType.Number && reader.TryGetInt64(out var n) && n >= 0)
-                    fields++;
-                else if (name.SequenceEqual("deduplicated"u8) && kind is System.Text.Json.JsonTokenType.True or System.Text.Json.JsonTokenType.False)
-                    fields++;
-                else if (name.SequenceEqual("at"u8) && kind == System.Text.Json.JsonTokenType.String && reader.TryGetDateTimeOffset(out _))
-                    fields++;
-                else
-                    return new Prepared(null, $"the SegmentStored payload has an unexpected or mistyped field '{System.Text.Encoding.UTF8.GetString(name)}'");
-            }
-
-            if (reader.TokenType != System.Text.Json.JsonTokenType.EndObject || reader.Read())
-                return new Prepared(null, "the SegmentStored payload does not end where its object ends");
-        }
-        catch (System.Text.Json.JsonException ex)
-        {
-            return new Prepared(null, $"the SegmentStored payload does not parse ({ex.Message})");
-        }
-        catch (InvalidOperationException ex)
-        {
-            return new Prepared(null, $"the SegmentStored payload does not parse ({ex.Message})");
-        }
-
-        if (setId is null || sequence is null || hash is not { Length: 64 } || fields != 4 || !Convert.FromHexString(hash).Length.Equals(32))
-            return new Prepared(null, "the SegmentStored payload lacks setId, sequence, a 64-hex-digit hash, length, storedBytes, deduplicated or at");
-        return record.StreamId == SetStreams.OfSegment(setId, sequence.Value)
-            ? new Prepared(new SegmentSeen(setId, sequence.Value), null)
-            : new Prepared(null, $"segment {sequence} of set {setId} on stream '{record.StreamId}'");
+        Span<byte> stream = stackalloc byte[System.Text.Encoding.UTF8.GetMaxByteCount(Math.Min(record.StreamId.Length, 1024))];
+        var written = record.StreamId.Length <= 1024 ? System.Text.Encoding.UTF8.GetBytes(record.StreamId, stream) : 0;
+        return SegmentReading.TryRead(stream[..written], record.Payload, null, out var setId, out var sequence, out var problem)
+            ? new Prepared(null, null, setId, sequence)
+            : new Prepared(null, problem ?? "the SegmentStored record is unreadable");
     }
 
     private void ObserveSet(long position, object e)
@@ -465,12 +508,12 @@ public sealed partial class HistoryVerifier(IReadOnlySet<string> otherKnownTypes
         _versions[record.StreamId] = record.StreamVersion;
     }
 
-    private void Remember(EventRecord record)
+    private void Remember(long position, ReadOnlySpan<byte> hash)
     {
         if ((_count + 1) * 32 > _hashes.Length)
             Array.Resize(ref _hashes, _hashes.Length * 2);
-        record.Hash.AsSpan(0, 32).CopyTo(_hashes.AsSpan((int)(_count * 32)));
-        _count = record.Position;
+        hash.CopyTo(_hashes.AsSpan((int)(_count * 32)));
+        _count = position;
     }
 
     private ReadOnlySpan<byte> HashAt(long position) => _hashes.AsSpan((int)((position - 1) * 32), 32);

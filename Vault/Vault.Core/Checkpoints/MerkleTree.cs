@@ -12,7 +12,9 @@ namespace Vault.Core.Checkpoints;
 public sealed class MerkleTree
 {
     public const int HashSize = 32;
-    private readonly List<byte[]> _peaks = [];
+    private const int MaxPeaks = 64; // one per bit of the size
+    private readonly byte[] _peaks = new byte[MaxPeaks * HashSize]; // the peaks side by side, no array per node
+    private int _peakCount;
 
     public MerkleTree()
     {
@@ -21,42 +23,49 @@ public sealed class MerkleTree
     /// <summary>Resumes from a size and its compact range (the peaks a checkpoint recorded).</summary>
     public MerkleTree(long size, IReadOnlyList<byte[]> peaks)
     {
-        if (System.Numerics.BitOperations.PopCount((ulong)size) != peaks.Count || peaks.Any(p => p.Length != HashSize))
-            throw new ArgumentException($"A tree of {size} leaves has {System.Numerics.BitOperations.PopCount((ulong)size)} peaks of {HashSize} bytes; got {peaks.Count}.", nameof(peaks));
+        if (size < 0 || System.Numerics.BitOperations.PopCount((ulong)size) != peaks.Count || peaks.Any(p => p.Length != HashSize))
+            throw new ArgumentException($"A tree of {size} leaves has {System.Numerics.BitOperations.PopCount((ulong)Math.Max(0, size))} peaks of {HashSize} bytes; got {peaks.Count}.", nameof(peaks));
         Size = size;
-        _peaks.AddRange(peaks.Select(p => p.ToArray()));
+        foreach (var peak in peaks)
+            peak.CopyTo(Peak(_peakCount++));
     }
 
     public long Size { get; private set; }
 
     /// <summary>The compact range: the roots of the full subtrees, left to right.</summary>
-    public IReadOnlyList<byte[]> Peaks => _peaks;
+    public IReadOnlyList<byte[]> Peaks => [.. Enumerable.Range(0, _peakCount).Select(i => Peak(i).ToArray())];
 
-    public void Append(ReadOnlySpan<byte> recordHash) => AppendLeafHash(LeafHash(recordHash));
+    private Span<byte> Peak(int i) => _peaks.AsSpan(i * HashSize, HashSize);
 
-    /// <summary>Appends a leaf whose leaf hash (<see cref="LeafHash"/>) was computed elsewhere, e.g. in parallel.</summary>
-    public void AppendLeafHash(byte[] leafHash)
+    public void Append(ReadOnlySpan<byte> recordHash)
     {
-        var node = leafHash;
+        Span<byte> leaf = stackalloc byte[HashSize];
+        LeafHash(recordHash, leaf);
+        AppendLeafHash(leaf);
+    }
+
+    /// <summary>Appends a leaf whose leaf hash (<see cref="LeafHash(ReadOnlySpan{byte}, Span{byte})"/>) was computed elsewhere, e.g. in parallel.</summary>
+    public void AppendLeafHash(ReadOnlySpan<byte> leafHash)
+    {
+        if (leafHash.Length != HashSize)
+            throw new ArgumentException($"A leaf hash is {HashSize} bytes.", nameof(leafHash));
+        Span<byte> node = stackalloc byte[HashSize];
+        leafHash.CopyTo(node);
         // Each trailing 1 bit of the old size is a peak of the same height as the new node: merge them.
         for (var size = Size; (size & 1) == 1; size >>= 1)
-        {
-            node = NodeHash(_peaks[^1], node);
-            _peaks.RemoveAt(_peaks.Count - 1);
-        }
-
-        _peaks.Add(node);
+            NodeHash(Peak(--_peakCount), node, node);
+        node.CopyTo(Peak(_peakCount++));
         Size++;
     }
 
     /// <summary>The tree head: SHA-256 of the empty string for no leaves, else the peaks folded right to left.</summary>
     public byte[] Root()
     {
-        if (_peaks.Count == 0)
+        if (_peakCount == 0)
             return Sha256.HashData(ReadOnlySpan<byte>.Empty);
-        var root = _peaks[^1];
-        for (var i = _peaks.Count - 2; i >= 0; i--)
-            root = NodeHash(_peaks[i], root);
+        var root = Peak(_peakCount - 1).ToArray();
+        for (var i = _peakCount - 2; i >= 0; i--)
+            NodeHash(Peak(i), root, root);
         return root;
     }
 
@@ -77,11 +86,19 @@ public sealed class MerkleTree
 
     public static byte[] NodeHash(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
     {
+        var hash = new byte[HashSize];
+        NodeHash(left, right, hash);
+        return hash;
+    }
+
+    /// <summary>The node hash into <paramref name="destination"/>, which may be <paramref name="left"/> or <paramref name="right"/>.</summary>
+    public static void NodeHash(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right, Span<byte> destination)
+    {
         Span<byte> buffer = stackalloc byte[1 + 2 * HashSize];
         buffer[0] = 1;
         left.CopyTo(buffer[1..]);
         right.CopyTo(buffer[(1 + HashSize)..]);
-        return Sha256.HashData(buffer);
+        Sha256.HashData(buffer, destination);
     }
 
     /// <summary>The RFC 9162 root computed from scratch (MTH), for tests and auditors' cross-checks.</summary>

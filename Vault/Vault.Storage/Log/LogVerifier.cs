@@ -11,21 +11,32 @@ public sealed record VerifyReport(long Checked, LogHead Head, ChainViolation? Vi
 
 /// <summary>
 /// Sees every record that passed the chain checks, in order, to check what the records mean (vault log verify).
-/// <see cref="Prepare"/> gets each block first, on a reader's thread, possibly several blocks at once; whatever it
-/// returns comes back with each record of that block to <see cref="Observe"/>, which sees records one at a time in
-/// position order.
+/// A reader fills one <see cref="IRecordCollector"/> per block on its own thread, possibly several blocks at once,
+/// straight from the store's buffers where the store allows it (<see cref="IStoredRecordVisitor.Visit"/>), else
+/// record by record (<see cref="IRecordCollector.Add"/>); <see cref="Observe"/> then sees the block's records one at
+/// a time in position order, by their index in the block.
 /// </summary>
 public interface IRecordObserver
 {
-    object? Prepare(EventRecord[] block);
+    IRecordCollector Collect(int capacity);
 
-    void Observe(EventRecord record, int index, object? prepared);
+    void Observe(IRecordCollector block, int index);
+
+    /// <summary>The ordered pass is done with the block: its collector may be reused for another block.</summary>
+    void Release(IRecordCollector block);
+}
+
+/// <summary>Takes in one block's records in position order, each exactly once, by one of its two doors.</summary>
+public interface IRecordCollector : IStoredRecordVisitor
+{
+    void Add(EventRecord record);
 }
 
 /// <summary>
 /// Verifies a log end to end. The log is read in blocks of positions by one reader per core, each on its own range
-/// scan; a reader checks its records' own hashes (they depend on nothing but the record) and lets the observer prepare
+/// scan; a reader checks its records' own hashes (they depend on nothing but the record) and lets the observer collect
 /// them, and the blocks are then taken in position order to check the links between records, seams included.
+/// On a store with <see cref="IRawLogScan"/> (SQLite) no record is built for the chain: it is hashed where it lies.
 /// </summary>
 public static class LogVerifier
 {
@@ -41,11 +52,9 @@ public static class LogVerifier
         var count = Math.Max(1, Math.Min(readers ?? Environment.ProcessorCount, 8));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var lanes = Enumerable.Range(0, count).Select(_ => Channel.CreateBounded<Block>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true })).ToArray();
-        // Chain only, on a store that can show its buffers: hash in place, keep nothing but positions and hashes.
-        var raw = observer is null ? (log as GroupCommitEventLog)?.RawScan : null;
-        var reading = lanes.Select((lane, i) => Task.Run(
-            () => raw is null ? ReadLaneAsync(log, from, head, i, count, lane.Writer, observer, stop.Token) : ScanLaneAsync(raw, from, head, i, count, lane.Writer, stop.Token),
-            stop.Token)).ToArray();
+        var raw = (log as GroupCommitEventLog)?.RawScan;
+        var pool = new System.Collections.Concurrent.ConcurrentQueue<ChainLinks>();
+        var reading = lanes.Select((lane, i) => Task.Run(() => ReadLaneAsync(log, raw, from, head, i, count, lane.Writer, observer, pool, stop.Token), stop.Token)).ToArray();
 
         byte[]? hashAtTrustedHead = null;
         ChainViolation? violation = null;
@@ -55,29 +64,24 @@ public static class LogVerifier
             if (!await lane.WaitToReadAsync(cancellationToken) || !lane.TryRead(out var block))
                 break;
             // A block with fewer records than its range (even none) is fine here: the next link check names what is missing.
-            if (block.Links is { } links)
+            var links = block.Links;
+            for (var i = 0; i < links.Count && violation is null; i++)
             {
-                for (var i = 0; i < links.Count && violation is null; i++)
-                {
-                    violation = links.Self[i] ?? verifier.CheckLink(links.Positions[i], links.PreviousHash(i), links.Hash(i));
-                    if (violation is null && trustedHead is not null && links.Positions[i] == trustedHead.Position)
-                        hashAtTrustedHead = links.Hash(i).ToArray();
-                }
-
-                progress?.Report(verifier.Checked);
-                continue;
+                violation = links.Self[i] ?? verifier.CheckLink(links.Positions[i], links.PreviousHash(i), links.Hash(i));
+                if (violation is not null)
+                    break;
+                if (block.Collected is { } collected)
+                    observer!.Observe(collected, i);
+                if (trustedHead is not null && links.Positions[i] == trustedHead.Position)
+                    hashAtTrustedHead = links.Hash(i).ToArray();
             }
 
-            for (var i = 0; i < block.Records.Length && violation is null; i++)
+            if (violation is null)
             {
-                var record = block.Records[i];
-                violation = block.SelfViolations[i] ?? verifier.CheckLink(record);
-                if (violation is null)
-                {
-                    observer?.Observe(record, i, block.Prepared);
-                    if (trustedHead is not null && record.Position == trustedHead.Position)
-                        hashAtTrustedHead = record.Hash;
-                }
+                // Blocks are recycled, so a long verify allocates a few blocks' worth, not the log's size.
+                if (block.Collected is { } done)
+                    observer!.Release(done);
+                pool.Enqueue(links);
             }
 
             progress?.Report(verifier.Checked);
@@ -97,20 +101,31 @@ public static class LogVerifier
         return new VerifyReport(verifier.Checked, verifier.Head, violation);
     }
 
-    private sealed record Block(long From, EventRecord[] Records, ChainViolation?[] SelfViolations, object? Prepared, ChainLinks? Links = null);
+    private sealed record Block(ChainLinks Links, IRecordCollector? Collected);
 
-    /// <summary>A block as the chain-only scan keeps it: each record's position and two hashes, its own hash already checked.</summary>
-    private sealed class ChainLinks(int capacity) : IStoredRecordVisitor
+    /// <summary>A block as the chain check keeps it: each record's position and two hashes, its own hash already checked.</summary>
+    private sealed class ChainLinks : IRecordCollector
     {
         private const int H = ChainHash.Size;
-        private readonly byte[] _previous = new byte[capacity * H];
-        private readonly byte[] _hashes = new byte[capacity * H];
+        private readonly byte[] _previous = new byte[BlockSize * H];
+        private readonly byte[] _hashes = new byte[BlockSize * H];
+        private IRecordCollector? _collector;
+        private int _size;
 
-        public long[] Positions { get; } = new long[capacity];
+        public long[] Positions { get; } = new long[BlockSize];
 
-        public ChainViolation?[] Self { get; } = new ChainViolation?[capacity];
+        public ChainViolation?[] Self { get; } = new ChainViolation?[BlockSize];
 
         public int Count { get; private set; }
+
+        public ChainLinks Reset(int size, IRecordCollector? collector)
+        {
+            Array.Clear(Self, 0, Count);
+            Count = 0;
+            _size = size;
+            _collector = collector;
+            return this;
+        }
 
         public ReadOnlySpan<byte> PreviousHash(int i) => _previous.AsSpan(i * H, H);
 
@@ -118,67 +133,65 @@ public static class LogVerifier
 
         public void Visit(in StoredRecord record)
         {
-            if (Count == Positions.Length)
+            if (Count == _size)
                 return; // more rows than positions in the range cannot happen (the position is the key); never overrun
             var i = Count++;
             Positions[i] = record.Position;
             if (record.HashMatches())
-            {
-                record.PreviousHash.CopyTo(_previous.AsSpan(i * H, H));
-                record.Hash.CopyTo(_hashes.AsSpan(i * H, H));
-            }
+                Keep(i, record.PreviousHash, record.Hash);
             else
-            {
-                Self[i] = ChainVerifier.CheckSelf(record.ToRecord()); // rare: the full record names what moved or changed
-            }
+                Self[i] = ChainVerifier.CheckSelf(record.ToRecord()); // rare: the whole record names what moved or changed
+            _collector?.Visit(record);
         }
-    }
 
-    private static async Task ScanLaneAsync(IRawLogScan scan, long from, long head, int lane, int lanes, ChannelWriter<Block> writer, CancellationToken ct)
-    {
-        try
+        public void Add(EventRecord record)
         {
-            using var cursor = scan.OpenCursor();
-            for (var start = from + (long)lane * BlockSize; start <= head; start += (long)lanes * BlockSize)
-            {
-                var end = Math.Min(start + BlockSize - 1, head);
-                var links = new ChainLinks((int)(end - start + 1));
-                cursor.Scan(start, end, links, ct);
-                await writer.WriteAsync(new Block(start, [], [], null, links), ct);
-            }
-
-            writer.TryComplete();
+            if (Count == _size)
+                return;
+            var i = Count++;
+            Positions[i] = record.Position;
+            Self[i] = ChainVerifier.CheckSelf(record);
+            if (Self[i] is null)
+                Keep(i, record.PreviousHash, record.Hash);
+            _collector?.Add(record);
         }
-        catch (Exception ex)
+
+        private void Keep(int i, ReadOnlySpan<byte> previous, ReadOnlySpan<byte> hash)
         {
-            writer.TryComplete(ex);
-            if (ex is not OperationCanceledException)
-                throw;
+            previous.CopyTo(_previous.AsSpan(i * H, H));
+            hash.CopyTo(_hashes.AsSpan(i * H, H));
         }
     }
 
     /// <summary>Reads blocks lane, lane + lanes, … of the positions [from, head], each as its own range scan.</summary>
-    private static async Task ReadLaneAsync(IEventLog log, long from, long head, int lane, int lanes, ChannelWriter<Block> writer, IRecordObserver? observer, CancellationToken ct)
+    private static async Task ReadLaneAsync(
+        IEventLog log, IRawLogScan? raw, long from, long head, int lane, int lanes, ChannelWriter<Block> writer, IRecordObserver? observer,
+        System.Collections.Concurrent.ConcurrentQueue<ChainLinks> pool, CancellationToken ct)
     {
         try
         {
+            using var cursor = raw?.OpenCursor();
             for (var start = from + (long)lane * BlockSize; start <= head; start += (long)lanes * BlockSize)
             {
                 var end = Math.Min(start + BlockSize - 1, head);
-                var records = new List<EventRecord>(BlockSize);
-                await foreach (var record in log.ReadAllAsync(start, ct))
+                var size = (int)(end - start + 1);
+                var collected = observer?.Collect(size);
+                var links = (pool.TryDequeue(out var reused) ? reused : new ChainLinks()).Reset(size, collected);
+                if (cursor is not null)
                 {
-                    if (record.Position > end)
-                        break;
-                    records.Add(record);
+                    cursor.Scan(start, end, links, ct);
+                }
+                else
+                {
+                    await foreach (var record in log.ReadAllAsync(start, ct))
+                    {
+                        if (record.Position > end)
+                            break;
+                        links.Add(record);
+                    }
                 }
 
-                var block = records.ToArray();
-                var self = new ChainViolation?[block.Length];
-                for (var i = 0; i < block.Length; i++)
-                    self[i] = ChainVerifier.CheckSelf(block[i]);
-                var prepared = observer?.Prepare(block);
-                await writer.WriteAsync(new Block(start, block, self, prepared), ct);
+                await writer.WriteAsync(new Block(links, collected), ct);
             }
 
             writer.TryComplete();

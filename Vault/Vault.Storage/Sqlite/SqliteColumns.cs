@@ -20,6 +20,10 @@ internal static unsafe partial class SqliteColumns
 
     public static long Int64(IntPtr statement, int column) => sqlite3_column_int64(statement, column);
 
+    /// <summary>sqlite3_step on the raw pointer (with the GC transition: a step may read from disk).</summary>
+    [LibraryImport(Library, EntryPoint = "sqlite3_step")]
+    public static partial int Step(IntPtr statement);
+
     [LibraryImport(Library)]
     [SuppressGCTransition]
     private static partial byte* sqlite3_column_blob(IntPtr statement, int column);

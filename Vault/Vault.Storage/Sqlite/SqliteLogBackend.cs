@@ -183,7 +183,7 @@ public sealed class SqliteLogBackend : ILogBackend, IRawLogScan
                 var handle = statement.DangerousGetHandle();
                 for (var n = 0; ; n++)
                 {
-                    var rc = raw.sqlite3_step(statement);
+                    var rc = SqliteColumns.Step(handle);
                     if (rc == raw.SQLITE_DONE)
                         break;
                     if (rc != raw.SQLITE_ROW)

@@ -31,7 +31,7 @@ public sealed class IngestClient(ISendEndpointProvider bus, ReplyRouter router, 
         foreach (var batch in hashes.Chunk(5_000))
         {
             var id = Guid.NewGuid().ToString("N");
-            var reply = await SendAsync(IngestQueues.QuerySegments, new QuerySegments { QueryId = id, Hashes = batch, ReplyTo = replyQueue }, $"query:{id}", ct);
+            var reply = Check(await SendAsync(IngestQueues.QuerySegments, new QuerySegments { QueryId = id, Hashes = batch, ReplyTo = replyQueue }, $"query:{id}", ct));
             present.UnionWith(reply.Present ?? []);
         }
 
@@ -57,5 +57,10 @@ public sealed class IngestClient(ISendEndpointProvider bus, ReplyRouter router, 
         }
     }
 
-    private static IngestReply Check(IngestReply reply) => reply.Code is null ? reply : throw new IngestRefusedException(reply);
+    private static IngestReply Check(IngestReply reply) => reply.Code switch
+    {
+        null => reply,
+        "storage-unavailable" => throw new StorageUnavailableException($"{reply.Reason} Running the same push again completes it."),
+        _ => throw new IngestRefusedException(reply),
+    };
 }

@@ -13,7 +13,7 @@ public sealed class ReplyRouter
     {
         IngestReply.SetOpenedType or IngestReply.SetRejectedType or IngestReply.SetSealedType => $"set:{reply.SetId}",
         IngestReply.SegmentAcceptedType or IngestReply.SegmentRejectedType => $"segment:{reply.SetId}:{reply.Sequence}",
-        IngestReply.SegmentsPresentType => $"query:{reply.QueryId}",
+        IngestReply.SegmentsPresentType or IngestReply.QueryRejectedType => $"query:{reply.QueryId}",
         _ => $"unknown:{reply.Type}",
     };
 

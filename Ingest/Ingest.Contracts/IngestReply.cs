@@ -4,7 +4,7 @@ namespace Ingest.Contracts;
 
 /// <summary>
 /// Every answer the vault sends a producer, on the producer's reply queue. <see cref="Type"/> says which:
-/// set-opened, set-rejected, segment-accepted, segment-rejected, set-sealed, segments-present.
+/// set-opened, set-rejected, segment-accepted, segment-rejected, set-sealed, segments-present, query-rejected.
 /// </summary>
 public sealed record IngestReply
 {
@@ -14,6 +14,7 @@ public sealed record IngestReply
     public const string SegmentRejectedType = "segment-rejected";
     public const string SetSealedType = "set-sealed";
     public const string SegmentsPresentType = "segments-present";
+    public const string QueryRejectedType = "query-rejected";
 
     [JsonPropertyName("type")] public string Type { get; init; } = "";
     [JsonPropertyName("setId")] public string? SetId { get; init; }
@@ -21,7 +22,7 @@ public sealed record IngestReply
     [JsonPropertyName("sha256")] public string? Sha256 { get; init; }
     [JsonPropertyName("deduplicated")] public bool? Deduplicated { get; init; }
     [JsonPropertyName("storedBytes")] public long? StoredBytes { get; init; }
-    /// <summary>For rejections: a stable code (hash-mismatch, length-mismatch, too-large, bad-encoding, unknown-set, set-sealed, sequence-conflict, malformed, missing-segments).</summary>
+    /// <summary>For rejections: a stable code (hash-mismatch, length-mismatch, too-large, bad-encoding, unknown-set, set-sealed, sequence-conflict, malformed, missing-segments, storage-unavailable (retryable: send the same message again later)).</summary>
     [JsonPropertyName("code")] public string? Code { get; init; }
     /// <summary>For rejections: a sentence saying what was wrong and what to do.</summary>
     [JsonPropertyName("reason")] public string? Reason { get; init; }

@@ -35,13 +35,13 @@ public static class IngestBus
 
     public static void ConfigureIngestEndpoints(this IBusFactoryConfigurator bus, IBusRegistrationContext context, int concurrency)
     {
-        Endpoint<OpenSetConsumer>(bus, context, IngestQueues.OpenSet, concurrency);
-        Endpoint<PutSegmentConsumer>(bus, context, IngestQueues.PutSegment, concurrency);
-        Endpoint<SealSetConsumer>(bus, context, IngestQueues.SealSet, concurrency);
-        Endpoint<QuerySegmentsConsumer>(bus, context, IngestQueues.QuerySegments, concurrency);
+        Endpoint<OpenSetConsumer>(bus, context, IngestQueues.OpenSet, WireKind.Open, concurrency);
+        Endpoint<PutSegmentConsumer>(bus, context, IngestQueues.PutSegment, WireKind.Segment, concurrency);
+        Endpoint<SealSetConsumer>(bus, context, IngestQueues.SealSet, WireKind.Seal, concurrency);
+        Endpoint<QuerySegmentsConsumer>(bus, context, IngestQueues.QuerySegments, WireKind.Query, concurrency);
     }
 
-    private static void Endpoint<TConsumer>(IBusFactoryConfigurator bus, IBusRegistrationContext context, string queue, int concurrency)
+    private static void Endpoint<TConsumer>(IBusFactoryConfigurator bus, IBusRegistrationContext context, string queue, WireKind kind, int concurrency)
         where TConsumer : class, IConsumer
     {
         bus.ReceiveEndpoint(queue, e =>
@@ -52,7 +52,16 @@ public static class IngestBus
             e.UseMessageRetry(r =>
             {
                 r.Ignore<IngestRejectedException>();
+                r.Ignore<UnreadableMessageException>();
                 r.Intervals(100, 500, 2000, 5000);
+            });
+            e.UseFilter(new EmptyBodyFilter(kind));
+            // Every failure ends here after the retries: answer the producer, then fault and move to _error as MassTransit does.
+            e.ConfigureError(x =>
+            {
+                x.UseFilter(new FaultAnswerFilter(kind));
+                x.UseFilter(new MassTransit.Middleware.GenerateFaultFilter());
+                x.UseFilter(new MassTransit.Middleware.ErrorTransportFilter());
             });
             e.ConfigureConsumer<TConsumer>(context);
         });

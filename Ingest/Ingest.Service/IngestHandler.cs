@@ -161,10 +161,16 @@ public sealed partial class IngestHandler(IEventLog log, ISegmentStore store, Ti
 
     public async Task<IngestReply> QueryAsync(QuerySegments m, CancellationToken ct)
     {
+        var hashes = m.Hashes ?? [];
+        if (hashes.Length > MaxQueryHashes)
+            return QueryRejected(m, "too-large", $"The query asks about {hashes.Length} hashes; at most {MaxQueryHashes} are answered per query. Ask in batches.");
+        if (Array.FindIndex(hashes, h => !SegmentHash.TryParse(h, out _)) is var index and >= 0)
+            return QueryRejected(m, "malformed", $"The query is malformed: hashes[{index}] is not 64 hex digits. Nothing was answered.");
         var present = new List<string>();
-        foreach (var text in (m.Hashes ?? []).Take(10_000))
+        foreach (var text in hashes)
         {
-            if (SegmentHash.TryParse(text, out var hash) && await store.ContainsAsync(hash, ct))
+            var hash = SegmentHash.Parse(text);
+            if (await store.ContainsAsync(hash, ct))
                 present.Add(hash.Hex);
         }
 
@@ -185,6 +191,11 @@ public sealed partial class IngestHandler(IEventLog log, ISegmentStore store, Ti
     {
         Type = IngestReply.SegmentRejectedType, SetId = m.SetId, Sequence = m.Sequence, Sha256 = m.Sha256, Code = code, Reason = reason,
     };
+
+    /// <summary>The most hashes one query may ask about (docs/wire-format.md); the .NET client asks 5,000 at a time.</summary>
+    public const int MaxQueryHashes = 10_000;
+
+    private static IngestReply QueryRejected(QuerySegments m, string code, string reason) => new() { Type = IngestReply.QueryRejectedType, QueryId = m.QueryId, Code = code, Reason = reason };
 
     private static IngestReply SetRejected(string setId, string code, string reason) => new() { Type = IngestReply.SetRejectedType, SetId = setId, Code = code, Reason = reason };
 

@@ -1,3 +1,4 @@
+using Vault.Core.Errors;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -212,10 +213,10 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     {
         var final = PathOf(hash);
         var directory = Path.GetDirectoryName(final)!;
-        Directory.CreateDirectory(directory);
         var temp = Path.Combine(directory, $".tmp-{Guid.NewGuid():N}");
         try
         {
+            Directory.CreateDirectory(directory);
             await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
             {
                 await stream.WriteAsync(frame, cancellationToken);
@@ -236,10 +237,23 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
             SyncDirectory(directory);
             return new SegmentPut(hash, true, frame.Length);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A full disk, a read-only or vanished mount: nothing partial stays (the temporary file goes below).
+            throw new StorageUnavailableException(
+                $"The segment store at {Root} could not be written ({ex.Message.TrimEnd('.')}); nothing partial was kept. Free space or fix the mount, then send the segment again.", ex);
+        }
         finally
         {
-            if (File.Exists(temp))
-                File.Delete(temp);
+            try
+            {
+                if (File.Exists(temp))
+                    File.Delete(temp);
+            }
+            catch (IOException)
+            {
+                // the write already failed and says so; a temporary file left behind is never read as a segment
+            }
         }
     }
 

@@ -46,6 +46,9 @@ public static class IngestBus
     {
         bus.ReceiveEndpoint(queue, e =>
         {
+            // Least privilege (docs/wire-format.md, "Accounts"): the queue is bound to its own exchange only, never to
+            // MassTransit's message-type exchanges, so the service needs nothing outside vault.ingest.* and vault.reply.*.
+            e.ConfigureConsumeTopology = false;
             e.ConcurrentMessageLimit = concurrency;
             e.PrefetchCount = concurrency * 2;
             // Rejections are final (the producer has its answer); storage hiccups are retried before the message is faulted.
@@ -56,11 +59,11 @@ public static class IngestBus
                 r.Intervals(100, 500, 2000, 5000);
             });
             e.UseFilter(new EmptyBodyFilter(kind));
-            // Every failure ends here after the retries: answer the producer, then fault and move to _error as MassTransit does.
+            // Every failure ends here after the retries: answer the producer, then move the message to _error with the
+            // fault headers. No Fault<T> is published: nothing consumes it, and publishing would need exchanges outside our names.
             e.ConfigureError(x =>
             {
                 x.UseFilter(new FaultAnswerFilter(kind));
-                x.UseFilter(new MassTransit.Middleware.GenerateFaultFilter());
                 x.UseFilter(new MassTransit.Middleware.ErrorTransportFilter());
             });
             e.ConfigureConsumer<TConsumer>(context);

@@ -67,9 +67,28 @@ public sealed class IngestHost : IAsyncDisposable
         var busControl = provider.GetRequiredService<IBusControl>();
         using var deadline = new CancellationTokenSource(options.StartTimeout, options.Clock);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var refusals = new RefusalWatch();
+        using var watching = busControl.ConnectReceiveEndpointObserver(refusals);
         try
         {
-            await busControl.StartAsync(timeout.Token);
+            // A permission refusal is final: say so at once instead of retrying until the start timeout.
+            var starting = busControl.StartAsync(timeout.Token);
+            if (await Task.WhenAny(starting, refusals.Refused.Task) != starting)
+            {
+                await timeout.CancelAsync();
+                await Task.WhenAny(Task.Run(async () => await provider.DisposeAsync()), Task.Delay(TimeSpan.FromSeconds(2), options.Clock));
+                throw new StorageRefusedException(
+                    $"The message broker at {Redacted(options.Amqp!)} refused this account a permission it needs ({Innermost(await refusals.Refused.Task)}). "
+                    + (options.Vault is null
+                        ? "A producer needs the account ops/rabbitmq-producer.sh creates; nothing was sent."
+                        : "The service needs configure, write and read on vault.ingest.* and vault.reply.* (ops/rabbitmq-service.sh); it did not start and consumed nothing."));
+            }
+
+            await starting;
+        }
+        catch (StorageRefusedException)
+        {
+            throw;
         }
         catch (Exception ex)
         {
@@ -104,6 +123,29 @@ public sealed class IngestHost : IAsyncDisposable
         while (ex.InnerException is not null)
             ex = ex.InnerException;
         return ex is OperationCanceledException ? "no connection in time" : ex.Message.TrimEnd('.');
+    }
+
+    /// <summary>Notices a receive endpoint refused by the broker for want of a permission (AMQP 403 ACCESS_REFUSED).</summary>
+    private sealed class RefusalWatch : IReceiveEndpointObserver
+    {
+        public TaskCompletionSource<Exception> Refused { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Ready(ReceiveEndpointReady ready) => Task.CompletedTask;
+
+        public Task Stopping(ReceiveEndpointStopping stopping) => Task.CompletedTask;
+
+        public Task Completed(ReceiveEndpointCompleted completed) => Task.CompletedTask;
+
+        public Task Faulted(ReceiveEndpointFaulted faulted)
+        {
+            for (var ex = faulted.Exception; ex is not null; ex = ex.InnerException)
+            {
+                if (ex.Message.Contains("ACCESS_REFUSED", StringComparison.Ordinal))
+                    Refused.TrySetResult(ex);
+            }
+
+            return Task.CompletedTask;
+        }
     }
 
     private static void Configure(IBusRegistrationContext context, IBusFactoryConfigurator bus, IngestHostOptions options)

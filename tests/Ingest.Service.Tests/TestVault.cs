@@ -32,7 +32,8 @@ public sealed class TestVault : IAsyncDisposable
     public string Sub(string name) => Path.Combine(Directory, name);
 
     /// <param name="amqp">null: in-memory transport; else the broker, with service and producer on separate connections.</param>
-    public static async Task<TestVault> StartAsync(string? amqp = null)
+    /// <param name="serviceAmqp">The service's own address (another account), when it is not <paramref name="amqp"/>.</param>
+    public static async Task<TestVault> StartAsync(string? amqp = null, string? serviceAmqp = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("vault-ingest-").FullName;
         var log = new GroupCommitEventLog(await SqliteLogBackend.OpenAsync(Path.Combine(directory, "log.db"), create: true));
@@ -47,7 +48,7 @@ public sealed class TestVault : IAsyncDisposable
         }
         else
         {
-            vault._serviceHost = await IngestHost.StartAsync(new IngestHostOptions { Amqp = amqp, Vault = (log, vault.Store) });
+            vault._serviceHost = await IngestHost.StartAsync(new IngestHostOptions { Amqp = serviceAmqp ?? amqp, Vault = (log, vault.Store) });
             vault._producerHost = await IngestHost.StartAsync(new IngestHostOptions { Amqp = amqp, Producer = producer });
         }
 

@@ -13,7 +13,7 @@ public sealed class IngestRefusedException(IngestReply reply)
 }
 
 /// <summary>Sends the wire messages of docs/wire-format.md and waits for each answer on this producer's reply queue.</summary>
-public sealed class IngestClient(ISendEndpointProvider bus, ReplyRouter router, string replyQueue, TimeSpan replyTimeout)
+public sealed class IngestClient(IIngestSender sender, ReplyRouter router, string replyQueue, TimeSpan replyTimeout)
 {
     public async Task OpenAsync(OpenSet message, CancellationToken ct) =>
         Check(await SendAsync(IngestQueues.OpenSet, message with { ReplyTo = replyQueue }, $"set:{message.SetId}", ct));
@@ -43,8 +43,7 @@ public sealed class IngestClient(ISendEndpointProvider bus, ReplyRouter router, 
         var reply = router.Expect(key);
         try
         {
-            var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{queue}"));
-            await endpoint.Send(message, ct); // with RabbitMQ, completes when the broker confirmed it
+            await sender.SendAsync(queue, message, ct); // with RabbitMQ, completes when the broker confirmed it
             return await reply.WaitAsync(replyTimeout, ct);
         }
         catch (TimeoutException)

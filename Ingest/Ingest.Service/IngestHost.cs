@@ -28,22 +28,31 @@ public sealed record IngestHostOptions
 /// </summary>
 public sealed class IngestHost : IAsyncDisposable
 {
-    private readonly ServiceProvider _provider;
-    private readonly IBusControl _bus;
+    private readonly ServiceProvider? _provider;
+    private readonly IBusControl? _bus;
+    private readonly AmqpProducer? _producer;
 
-    private IngestHost(ServiceProvider provider, IBusControl bus, IngestClient? client)
+    private IngestHost(ServiceProvider? provider, IBusControl? bus, IngestClient? client, AmqpProducer? producer = null)
     {
         _provider = provider;
         _bus = bus;
         Client = client;
+        _producer = producer;
     }
 
     public IngestClient? Client { get; }
 
     public static async Task<IngestHost> StartAsync(IngestHostOptions options, CancellationToken cancellationToken = default)
     {
-        var services = new ServiceCollection();
         var router = new ReplyRouter();
+        if (options is { Amqp: { } amqp, Vault: null, Producer: { } name })
+        {
+            // A producer on RabbitMQ: plain AMQP, so the write-only producer account suffices (docs/wire-format.md).
+            var producer = await AmqpProducer.StartAsync(amqp, name, router, options.StartTimeout, Redacted, cancellationToken);
+            return new IngestHost(null, null, new IngestClient(producer, router, IngestQueues.ReplyQueue(name), options.ReplyTimeout), producer);
+        }
+
+        var services = new ServiceCollection();
         services.AddSingleton(router);
         if (options.Vault is { } vault)
             services.AddSingleton(new IngestHandler(vault.Log, vault.Store, options.Clock));
@@ -104,14 +113,18 @@ public sealed class IngestHost : IAsyncDisposable
         }
 
         var client = options.Producer is null ? null
-            : new IngestClient(busControl, router, IngestQueues.ReplyQueue(options.Producer), options.ReplyTimeout);
+            : new IngestClient(new BusSender(busControl), router, IngestQueues.ReplyQueue(options.Producer), options.ReplyTimeout);
         return new IngestHost(provider, busControl, client);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _bus.StopAsync(CancellationToken.None);
-        await _provider.DisposeAsync();
+        if (_producer is not null)
+            await _producer.DisposeAsync();
+        if (_bus is not null)
+            await _bus.StopAsync(CancellationToken.None);
+        if (_provider is not null)
+            await _provider.DisposeAsync();
     }
 
     /// <summary>The broker address without its password, for messages.</summary>

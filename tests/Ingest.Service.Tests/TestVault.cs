@@ -33,7 +33,8 @@ public sealed class TestVault : IAsyncDisposable
 
     /// <param name="amqp">null: in-memory transport; else the broker, with service and producer on separate connections.</param>
     /// <param name="serviceAmqp">The service's own address (another account), when it is not <paramref name="amqp"/>.</param>
-    public static async Task<TestVault> StartAsync(string? amqp = null, string? serviceAmqp = null)
+    /// <param name="producerName">The producer's name (its reply queue vault.reply.NAME), for an account made for that name.</param>
+    public static async Task<TestVault> StartAsync(string? amqp = null, string? serviceAmqp = null, string? producerName = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("vault-ingest-").FullName;
         var log = new GroupCommitEventLog(await SqliteLogBackend.OpenAsync(Path.Combine(directory, "log.db"), create: true));
@@ -41,7 +42,7 @@ public sealed class TestVault : IAsyncDisposable
         var genesis = new VaultCreated("test-vault", 1, DateTimeOffset.UnixEpoch, GovernanceDocument.From(new GovernanceRules(approvers, 2)));
         await log.AppendAsync(VaultStreams.Vault, ExpectedVersion.NoStream, [genesis.ToEventData("test")]);
         var vault = new TestVault(directory, log, new FileSegmentStore(Path.Combine(directory, "segments")));
-        var producer = "test-" + Guid.NewGuid().ToString("N")[..8];
+        var producer = producerName ?? "test-" + Guid.NewGuid().ToString("N")[..8];
         if (amqp is null)
         {
             vault._producerHost = vault._serviceHost = await IngestHost.StartAsync(new IngestHostOptions { Vault = (log, vault.Store), Producer = producer });

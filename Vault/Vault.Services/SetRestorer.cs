@@ -34,6 +34,12 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
         {
             throw new StorageCorruptException($"The manifest of set {sealedSet.SetId} cannot be read ({ex.Message}).", ex);
         }
+        catch (VaultException ex) when (ex is SegmentCorruptException or SegmentNotFoundException)
+        {
+            throw new StorageCorruptException(
+                $"The manifest of set {sealedSet.SetId} cannot be read: {ex.Message.TrimEnd('.')}. Nothing was written. "
+                + "Restore the set from a tape image ('vault media restore'), and run 'vault check --read-data' to see all damage.", ex);
+        }
     }
 
     /// <summary>Restores a tree into <paramref name="target"/>, which must not exist or be empty.</summary>
@@ -69,8 +75,9 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
                 case "file" or "stream":
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                     // Preallocated to its size (one extent instead of many) and unbuffered: segments arrive in megabytes.
-                    await using (var output = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, PreallocationSize = entry.Size, BufferSize = 0 }))
+                    try
                     {
+                        await using var output = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, PreallocationSize = entry.Size, BufferSize = 0 });
                         foreach (var _ in entry.Segments ?? [])
                         {
                             using var data = await reads.NextAsync();
@@ -79,6 +86,14 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
                             segments++;
                             bytes?.Report(total);
                         }
+                    }
+                    catch (VaultException ex) when (ex is SegmentCorruptException or SegmentNotFoundException or StorageCorruptException)
+                    {
+                        // Never leave a file that looks restored but is not: the partial one goes, and the message names it.
+                        File.Delete(path);
+                        throw new StorageCorruptException(
+                            $"File {entry.Path} of set {setId} cannot be restored: {ex.Message.TrimEnd('.')}. It was not written; the files before it in the set were. "
+                            + "Restore the set from a tape image ('vault media restore') or another copy, and run 'vault check --read-data' to see all damage.", ex);
                     }
 
                     Apply(path, entry);

@@ -52,6 +52,18 @@ public static class WireCheck
 
     public static WireFinding Inspect(WireKind kind, ReadOnlyMemory<byte> body)
     {
+        try
+        {
+            return InspectBody(kind, body);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or JsonException)
+        {
+            return new WireFinding($"the body cannot be read ({ex.Message.TrimEnd('.')})", null, null, null, null, null); // e.g. text that is not UTF-8
+        }
+    }
+
+    private static WireFinding InspectBody(WireKind kind, ReadOnlyMemory<byte> body)
+    {
         if (body.IsEmpty)
             return new WireFinding("the body is empty: a message is one JSON object (docs/wire-format.md)", null, null, null, null, null);
         JsonDocument document;
@@ -161,6 +173,8 @@ public sealed class FaultAnswerFilter(WireKind kind) : IFilter<ExceptionReceiveC
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             context.ExceptionHeaders.Set(ReasonHeader + "-answer", $"the producer could not be answered: {ex.Message}");
+            if (context.ExceptionHeaders.Get<string>(ReasonHeader) is null)
+                context.ExceptionHeaders.Set(ReasonHeader, $"The message failed ({context.Exception.Message}) and its producer could not be answered ({ex.Message}).");
         }
 
         await next.Send(context);

@@ -111,6 +111,11 @@ case "${1:-}" in
   status)
     [ -f "$envfile" ] && cat "$envfile" || echo "not running"
     ;;
+  pg-restart)
+    # Restart the throwaway PostgreSQL (fast shutdown: sessions are cut, as in a crash or failover), for fault tests.
+    [ -f "$state/pg/bin" ] || die "PostgreSQL is not running: ops/services.sh start"
+    as_pg "$(cat "$state/pg/bin")/pg_ctl" -D "$state/pg/data" -m fast -w -t 60 restart >/dev/null
+    ;;
   rabbitmqctl)
     # Administer the throwaway broker (vhosts, users, permissions), e.g. ops/services.sh rabbitmqctl list_queues
     shift
@@ -118,5 +123,5 @@ case "${1:-}" in
     rmq_env
     exec /usr/lib/rabbitmq/bin/rabbitmqctl -q "$@"
     ;;
-  *) echo "usage: ops/services.sh start|stop|status|rabbitmqctl ARGS..." >&2; exit 2 ;;
+  *) echo "usage: ops/services.sh start|stop|status|pg-restart|rabbitmqctl ARGS..." >&2; exit 2 ;;
 esac

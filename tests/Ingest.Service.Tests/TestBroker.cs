@@ -17,11 +17,13 @@ public static class TestBroker
         return new Uri(new Uri(BaseUri), vhost).ToString();
     }
 
-    public static async Task<string> RabbitMqCtlAsync(params string[] args)
+    public static Task<string> RabbitMqCtlAsync(params string[] args) => ServicesAsync(["rabbitmqctl", .. args]);
+
+    /// <summary>Runs ops/services.sh with these arguments (rabbitmqctl …, pg-restart).</summary>
+    public static async Task<string> ServicesAsync(params string[] args)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(RepoRoot(), "ops", "services.sh"));
-        start.ArgumentList.Add("rabbitmqctl");
         foreach (var a in args)
             start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
@@ -29,7 +31,7 @@ public static class TestBroker
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', args)} failed: {await error}");
+            throw new InvalidOperationException($"ops/services.sh {string.Join(' ', args)} failed: {await error}");
         return await output;
     }
 

@@ -34,10 +34,16 @@ public sealed class TestVault : IAsyncDisposable
     /// <param name="amqp">null: in-memory transport; else the broker, with service and producer on separate connections.</param>
     /// <param name="serviceAmqp">The service's own address (another account), when it is not <paramref name="amqp"/>.</param>
     /// <param name="producerName">The producer's name (its reply queue vault.reply.NAME), for an account made for that name.</param>
-    public static async Task<TestVault> StartAsync(string? amqp = null, string? serviceAmqp = null, string? producerName = null)
+    /// <param name="postgres">The log in a fresh schema of the test PostgreSQL (ops/services.sh) instead of SQLite.</param>
+    public static async Task<TestVault> StartAsync(string? amqp = null, string? serviceAmqp = null, string? producerName = null, bool postgres = false)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("vault-ingest-").FullName;
-        var log = new GroupCommitEventLog(await SqliteLogBackend.OpenAsync(Path.Combine(directory, "log.db"), create: true));
+        ILogBackend backend = postgres
+            ? await Vault.Storage.Postgres.PostgresLogBackend.OpenAsync(
+                Environment.GetEnvironmentVariable("VAULT_TEST_PG") is { Length: > 0 } pg ? pg : throw new InvalidOperationException("VAULT_TEST_PG is not set: run the tests with ops/test.sh (README)."),
+                "t_" + Guid.NewGuid().ToString("N")[..16], create: true)
+            : await SqliteLogBackend.OpenAsync(Path.Combine(directory, "log.db"), create: true);
+        var log = new GroupCommitEventLog(backend);
         var approvers = Enumerable.Range(0, 2).Select(i => new Approver($"a{i}", Ed25519.CreateKeyPair().PublicKey)).ToArray();
         var genesis = new VaultCreated("test-vault", 1, DateTimeOffset.UnixEpoch, GovernanceDocument.From(new GovernanceRules(approvers, 2)));
         await log.AppendAsync(VaultStreams.Vault, ExpectedVersion.NoStream, [genesis.ToEventData("test")]);

@@ -28,6 +28,7 @@ public static class VaultCli
         GlobalOptions.Json,
         InitCommand.Create(context),
         LogCommands.Create(context),
+        AuditCommands.Create(context),
         PushCommand.Create(context),
         RestoreCommand.Create(context),
         CheckCommand.Create(context),

@@ -126,4 +126,46 @@ public sealed class AuditExportTests : IDisposable
         Assert.Contains("--from 100000 is past", range.Error);
         taken.AssertNoStackTrace();
     }
+
+    [Fact]
+    public async Task proofs_against_the_checkpoints_hold_and_a_changed_proof_or_root_does_not()
+    {
+        await HistoryAsync();
+        var checkpoints = (await File.ReadAllLinesAsync(await ExportAsync()))
+            .Where(l => l.Contains("\"Checkpoint.v1\"", StringComparison.Ordinal))
+            .Select(l => JsonDocument.Parse(Convert.FromBase64String(JsonDocument.Parse(l).RootElement.GetProperty("payload").GetString()!)).RootElement.GetProperty("position").GetInt64())
+            .ToArray();
+        Assert.Equal(3, checkpoints.Length);
+
+        var inclusion = await Run("audit", "prove", "2");
+        var consistency = await Run("audit", "prove", "--consistency", checkpoints[0].ToString(System.Globalization.CultureInfo.InvariantCulture), checkpoints[2].ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(inclusion.ExitCode == 0, inclusion.Error);
+        Assert.True(consistency.ExitCode == 0, consistency.Error);
+        await File.WriteAllTextAsync(_temp.Sub("inclusion.json"), inclusion.Output);
+        await File.WriteAllTextAsync(_temp.Sub("consistency.json"), consistency.Output);
+        Assert.Equal(checkpoints[0], JsonDocument.Parse(inclusion.Output).RootElement.GetProperty("treeSize").GetInt64()); // the first checkpoint covering record 2
+
+        Assert.Equal(0, (await CliRun.RunAsync("audit", "check-proof", _temp.Sub("inclusion.json"))).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("audit", "check-proof", _temp.Sub("consistency.json"))).ExitCode);
+        var node = JsonNode.Parse(inclusion.Output)!;
+        node["position"] = 3;
+        await File.WriteAllTextAsync(_temp.Sub("moved.json"), node.ToJsonString());
+        var forged = JsonNode.Parse(consistency.Output)!;
+        forged["secondRoot"] = new string('a', 64);
+        await File.WriteAllTextAsync(_temp.Sub("forged.json"), forged.ToJsonString());
+        var moved = await CliRun.RunAsync("audit", "check-proof", _temp.Sub("moved.json"));
+        var wrongRoot = await CliRun.RunAsync("audit", "check-proof", _temp.Sub("forged.json"));
+        var notAProof = await CliRun.RunAsync("audit", "check-proof", _temp.Sub("export.jsonl"));
+        Assert.Equal(10, moved.ExitCode);
+        Assert.Contains("DOES NOT HOLD", moved.Output);
+        Assert.Equal(10, wrongRoot.ExitCode);
+        Assert.Equal(2, notAProof.ExitCode);
+        notAProof.AssertNoStackTrace();
+    }
+
+    private async Task<string> ExportAsync()
+    {
+        Assert.Equal(0, (await Run("audit", "export", "--out", _temp.Sub("export.jsonl"))).ExitCode);
+        return _temp.Sub("export.jsonl");
+    }
 }

@@ -12,6 +12,8 @@ public static class AuditCommands
     public static Command Create(CliContext context) => new("audit", "Take the log's history away to re-verify it with no code of ours (docs/audit.md).")
     {
         AuditExportCommand.Create(context),
+        AuditProveCommand.Create(context),
+        AuditCheckProofCommand.Create(context),
     };
 }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
@@ -15,8 +14,8 @@ public sealed class ProducerPermissionTests
         var amqp = await TestBroker.NewVirtualHostAsync();
         await using var vault = await TestVault.StartAsync(amqp); // the service declares the ingest queues
         var vhost = new Uri(amqp).AbsolutePath.Trim('/');
-        await CreateProducerAsync("web01", "s3cret", vhost);
-        await CreateProducerAsync("db01", "other", vhost);
+        await TestBroker.RunOpsScriptAsync("rabbitmq-producer.sh", "web01", "s3cret", vhost);
+        await TestBroker.RunOpsScriptAsync("rabbitmq-producer.sh", "db01", "other", vhost);
         var builder = new UriBuilder(amqp) { UserName = "web01", Password = "s3cret" };
         var factory = new ConnectionFactory { Uri = builder.Uri };
         await using var connection = await factory.CreateConnectionAsync();
@@ -55,17 +54,5 @@ public sealed class ProducerPermissionTests
         for (var i = 0; i < 50 && (await new Vault.Services.BackupSets(vault.Log).LoadAsync("perm-1")).State.Status == Vault.Core.Sets.SetStatus.None; i++)
             await Task.Delay(100);
         Assert.Equal(Vault.Core.Sets.SetStatus.Open, (await new Vault.Services.BackupSets(vault.Log).LoadAsync("perm-1")).State.Status);
-    }
-
-    private static async Task CreateProducerAsync(string name, string password, string vhost)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { Path.Combine(TestBroker.RepoRoot(), "ops", "rabbitmq-producer.sh"), name, password, vhost })
-            start.ArgumentList.Add(a);
-        start.Environment["RABBITMQCTL"] = $"bash {Path.Combine(TestBroker.RepoRoot(), "ops", "services.sh")} rabbitmqctl";
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, await error);
     }
 }

@@ -15,8 +15,8 @@ public sealed class ServiceAccountTests
     {
         var amqp = await TestBroker.NewVirtualHostAsync();
         var vhost = new Uri(amqp).AbsolutePath.Trim('/');
-        await RunScriptAsync("rabbitmq-service.sh", "vault-svc", "svc-pass", vhost);
-        await RunScriptAsync("rabbitmq-producer.sh", "web01", "p1", vhost);
+        await TestBroker.RunOpsScriptAsync("rabbitmq-service.sh", "vault-svc", "svc-pass", vhost);
+        await TestBroker.RunOpsScriptAsync("rabbitmq-producer.sh", "web01", "p1", vhost);
         var service = new UriBuilder(amqp) { UserName = "vault-svc", Password = "svc-pass" }.Uri.ToString();
         var producer = new UriBuilder(amqp) { UserName = "web01", Password = "p1" }.Uri.ToString();
         await using var vault = await TestVault.StartAsync(producer, serviceAmqp: service, producerName: "web01");
@@ -45,7 +45,7 @@ public sealed class ServiceAccountTests
     {
         var amqp = await TestBroker.NewVirtualHostAsync();
         var vhost = new Uri(amqp).AbsolutePath.Trim('/');
-        await RunScriptAsync("rabbitmq-producer.sh", "web02", "p2", vhost);
+        await TestBroker.RunOpsScriptAsync("rabbitmq-producer.sh", "web02", "p2", vhost);
         await TestBroker.RabbitMqCtlAsync("add_user", "nobody-" + vhost, "p3");
         var producerAccount = new UriBuilder(amqp) { UserName = "web02", Password = "p2" }.Uri.ToString();
         var noRights = new UriBuilder(amqp) { UserName = "nobody-" + vhost, Password = "p3" }.Uri.ToString();
@@ -67,18 +67,5 @@ public sealed class ServiceAccountTests
         Assert.Contains("ACCESS_REFUSED", service.Message);
         Assert.Contains("ops/rabbitmq-service.sh", service.Message);
         Assert.DoesNotContain("p2", service.Message.Replace("web02", "", StringComparison.Ordinal));
-    }
-
-    private static async Task RunScriptAsync(string script, params string[] args)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true };
-        start.ArgumentList.Add(Path.Combine(TestBroker.RepoRoot(), "ops", script));
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        start.Environment["RABBITMQCTL"] = $"bash {Path.Combine(TestBroker.RepoRoot(), "ops", "services.sh")} rabbitmqctl";
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, await error);
     }
 }

@@ -35,6 +35,21 @@ public static class TestBroker
         return await output;
     }
 
+    /// <summary>Runs one of the project's ops/ scripts (ops/rabbitmq-producer.sh, ops/rabbitmq-service.sh) against the test broker.</summary>
+    public static async Task RunOpsScriptAsync(string script, params string[] args)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(Path.Combine(RepoRoot(), "ops", script));
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        start.Environment["RABBITMQCTL"] = $"bash {Path.Combine(RepoRoot(), "ops", "services.sh")} rabbitmqctl";
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"ops/{script} {string.Join(' ', args)} failed: {await error}");
+    }
+
     public static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

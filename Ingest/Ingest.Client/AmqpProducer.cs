@@ -44,9 +44,9 @@ public sealed class AmqpProducer : IIngestSender, IAsyncDisposable
         public SemaphoreSlim Lock { get; } = new(1, 1);
     }
 
-    public static async Task<AmqpProducer> StartAsync(string amqp, string producer, ReplyRouter router, TimeSpan timeout, Func<string, string> redact, CancellationToken ct)
+    public static async Task<AmqpProducer> StartAsync(string amqp, string producer, ReplyRouter router, TimeSpan timeout, CancellationToken ct)
     {
-        var address = redact(amqp);
+        var address = BrokerErrors.Redacted(amqp);
         var factory = new ConnectionFactory
         {
             Uri = new Uri(amqp), ClientProvidedName = $"vault-producer-{producer}", AutomaticRecoveryEnabled = true, TopologyRecoveryEnabled = true,
@@ -66,8 +66,7 @@ public sealed class AmqpProducer : IIngestSender, IAsyncDisposable
             }
             catch (Exception ex) when (ex is BrokerUnreachableException or OperationCanceledException or IOException or TimeoutException && !ct.IsCancellationRequested)
             {
-                throw new StorageUnavailableException(
-                    $"Could not reach the message broker at {address} within {timeout.TotalSeconds:F0} s ({Innermost(ex)}). Check that RabbitMQ is running there and that --amqp (or VAULT_AMQP) names it with the right user, password and vhost; nothing was sent.", ex);
+                throw new StorageUnavailableException(BrokerErrors.Unreachable(amqp, timeout, ex, "nothing was sent."), ex);
             }
         }
 
@@ -126,7 +125,7 @@ public sealed class AmqpProducer : IIngestSender, IAsyncDisposable
         }
         catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException or IOException)
         {
-            throw new StorageUnavailableException($"The connection to the broker at {_address} failed while sending to {queue} ({Innermost(ex)}). Push again once it is back; the rerun completes it.", ex);
+            throw new StorageUnavailableException($"The connection to the broker at {_address} failed while sending to {queue} ({BrokerErrors.Innermost(ex)}). Push again once it is back; the rerun completes it.", ex);
         }
         finally
         {
@@ -193,13 +192,6 @@ public sealed class AmqpProducer : IIngestSender, IAsyncDisposable
         }
 
         return null;
-    }
-
-    private static string Innermost(Exception ex)
-    {
-        while (ex.InnerException is not null)
-            ex = ex.InnerException;
-        return ex is OperationCanceledException ? "no connection in time" : ex.Message.TrimEnd('.');
     }
 }
 

@@ -48,7 +48,7 @@ public sealed class IngestHost : IAsyncDisposable
         if (options is { Amqp: { } amqp, Vault: null, Producer: { } name })
         {
             // A producer on RabbitMQ: plain AMQP, so the write-only producer account suffices (docs/wire-format.md).
-            var producer = await AmqpProducer.StartAsync(amqp, name, router, options.StartTimeout, Redacted, cancellationToken);
+            var producer = await AmqpProducer.StartAsync(amqp, name, router, options.StartTimeout, cancellationToken);
             return new IngestHost(null, null, new IngestClient(producer, router, IngestQueues.ReplyQueue(name), options.ReplyTimeout), producer);
         }
 
@@ -87,7 +87,7 @@ public sealed class IngestHost : IAsyncDisposable
                 await timeout.CancelAsync();
                 await Task.WhenAny(Task.Run(async () => await provider.DisposeAsync()), Task.Delay(TimeSpan.FromSeconds(2), options.Clock));
                 throw new StorageRefusedException(
-                    $"The message broker at {Redacted(options.Amqp!)} refused this account a permission it needs ({Innermost(await refusals.Refused.Task)}). "
+                    $"The message broker at {BrokerErrors.Redacted(options.Amqp!)} refused this account a permission it needs ({BrokerErrors.Innermost(await refusals.Refused.Task)}). "
                     + (options.Vault is null
                         ? "A producer needs the account ops/rabbitmq-producer.sh creates; nothing was sent."
                         : "The service needs configure, write and read on vault.ingest.* and vault.reply.* (ops/rabbitmq-service.sh); it did not start and consumed nothing."));
@@ -106,9 +106,7 @@ public sealed class IngestHost : IAsyncDisposable
             if (options.Amqp is null || cancellationToken.IsCancellationRequested)
                 throw;
             throw new StorageUnavailableException(
-                $"Could not reach the message broker at {Redacted(options.Amqp)} within {options.StartTimeout.TotalSeconds:F0} s ({Innermost(ex)}). "
-                + "Check that RabbitMQ is running there and that --amqp (or VAULT_AMQP) names it with the right user, password and vhost; "
-                + (options.Vault is null ? "nothing was sent." : "the service did not start and consumed nothing."),
+                BrokerErrors.Unreachable(options.Amqp, options.StartTimeout, ex, options.Vault is null ? "nothing was sent." : "the service did not start and consumed nothing."),
                 ex);
         }
 
@@ -125,17 +123,6 @@ public sealed class IngestHost : IAsyncDisposable
             await _bus.StopAsync(CancellationToken.None);
         if (_provider is not null)
             await _provider.DisposeAsync();
-    }
-
-    /// <summary>The broker address without its password, for messages.</summary>
-    public static string Redacted(string amqp) =>
-        Uri.TryCreate(amqp, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{(uri.UserInfo.Length > 0 ? uri.UserInfo.Split(':')[0] + "@" : "")}{uri.Authority}{uri.AbsolutePath}" : "(an address that is not a URI)";
-
-    private static string Innermost(Exception ex)
-    {
-        while (ex.InnerException is not null)
-            ex = ex.InnerException;
-        return ex is OperationCanceledException ? "no connection in time" : ex.Message.TrimEnd('.');
     }
 
     /// <summary>Notices a receive endpoint refused by the broker for want of a permission (AMQP 403 ACCESS_REFUSED).</summary>

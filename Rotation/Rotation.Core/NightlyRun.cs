@@ -8,8 +8,21 @@ public interface IMediaEffects
 
     Task EraseAsync(MediumInfo medium, CancellationToken ct);
 
-    /// <summary>Moves a medium's image: <paramref name="to"/> is a site, or null for "in transit".</summary>
-    Task MoveAsync(MediumInfo medium, string? from, string? to, CancellationToken ct);
+    /// <summary>Sends a medium from <paramref name="from"/> towards <paramref name="to"/> (it is in transit until <paramref name="arrivesBy"/>).</summary>
+    Task ShipAsync(MediumInfo medium, string from, string to, DateOnly arrivesBy, CancellationToken ct);
+
+    /// <summary>Confirms a medium in transit has arrived at <paramref name="site"/>.</summary>
+    Task ReceiveAsync(MediumInfo medium, string site, CancellationToken ct);
+}
+
+/// <summary>
+/// A move that cannot happen tonight (a custodian is down, or by its clock a medium is still with the courier or still
+/// retained): nothing changed; the run warns and the move is offered again on the next run.
+/// </summary>
+public sealed class MoveDeferredException(string message, Exception? inner = null, Vault.Core.Errors.FailureKind kind = Vault.Core.Errors.FailureKind.Unavailable)
+    : Vault.Core.Errors.VaultException(message, inner)
+{
+    public override Vault.Core.Errors.FailureKind Kind => kind;
 }
 
 public sealed record NightlySummary(DateOnly Date, Plan Plan, IReadOnlyList<MediaWritten> Written, IReadOnlyList<PlanWarning> Skipped, int Moves, int Labeled);
@@ -42,6 +55,7 @@ public static class NightlyRun
         }
 
         var moves = 0;
+        var skipped = new List<PlanWarning>();
         foreach (var label in plan.Expire)
             await Record(state, record, new MediumExpired(label, date));
         foreach (var label in plan.Recycle)
@@ -61,14 +75,22 @@ public static class NightlyRun
             foreach (var label in plan.Arrivals)
             {
                 var medium = state.Media[label];
-                await effects.MoveAsync(medium, null, medium.Destination, ct);
+                try
+                {
+                    await effects.ReceiveAsync(medium, medium.Destination!, ct);
+                }
+                catch (MoveDeferredException ex)
+                {
+                    skipped.Add(new PlanWarning("arrival-deferred", ex.Message));
+                    continue;
+                }
+
                 await Record(state, record, new MediumReceived(label, medium.Destination!, date));
                 moves++;
             }
         }
 
         var written = new List<MediaWritten>();
-        var skipped = new List<PlanWarning>();
         foreach (var write in plan.Writes)
         {
             var pool = policy.Pool(write.Pool);
@@ -104,7 +126,16 @@ public static class NightlyRun
             foreach (var move in Planner.Shipments(state, date).ToList().Concat(plan.Recalls))
             {
                 var medium = state.Media[move.Label];
-                await effects.MoveAsync(medium, move.From, null, ct);
+                try
+                {
+                    await effects.ShipAsync(medium, move.From, move.To, move.ArrivesBy, ct);
+                }
+                catch (MoveDeferredException ex)
+                {
+                    skipped.Add(new PlanWarning("shipment-deferred", ex.Message));
+                    continue;
+                }
+
                 await Record(state, record, new MediumShipped(move.Label, move.From, move.To, date, move.ArrivesBy));
                 moves++;
             }

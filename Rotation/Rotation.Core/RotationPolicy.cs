@@ -14,13 +14,22 @@ public enum BackupKind
 
 /// <summary>
 /// A place media live: the primary site with the drive, or an off-site vault a courier reaches in some days. Its
-/// images are kept in <see cref="Root"/> (in production, a mount at that place); by default sites/NAME in the vault.
+/// images are kept by a custodian service at <see cref="Url"/> (docs/sites.md: its own account, storage and clock;
+/// the primary holds only <see cref="CredentialFile"/>, a token that can deposit and read back), or, for a site
+/// without one, in <see cref="Root"/> (a mount at that place); by default sites/NAME in the vault.
 /// </summary>
 public sealed record SiteDefinition(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("offsite")] bool Offsite,
     [property: JsonPropertyName("courierDays")] int CourierDays = 0,
-    [property: JsonPropertyName("root")] string? Root = null);
+    [property: JsonPropertyName("root")] string? Root = null,
+    [property: JsonPropertyName("url"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Url = null,
+    [property: JsonPropertyName("credentialFile"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CredentialFile = null)
+{
+    /// <summary>Is this site kept by a custodian service (not a directory the primary writes)?</summary>
+    [JsonIgnore]
+    public bool HasCustodian => Url is not null;
+}
 
 /// <summary>When a pool is written: on these days of the week, optionally only the first such day of the month.</summary>
 public sealed record Schedule(
@@ -125,6 +134,20 @@ public sealed record RotationPolicy(
             problems.Add($"driveSite '{DriveSite}' must be the on-site location, not an off-site one");
         if (!Sites.Any(s => s.Offsite))
             problems.Add("no site is off site: a fire at the primary would take every copy");
+        foreach (var site in Sites.Where(s => s.Url is not null))
+        {
+            if (!Uri.TryCreate(site.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+                problems.Add($"site '{site.Name}': url must be the custodian's http:// or https:// address");
+            if (site.Root is not null)
+                problems.Add($"site '{site.Name}': a site kept by a custodian (url) has no root on the primary");
+            if (site.CredentialFile is null || !Path.IsPathFullyQualified(site.CredentialFile))
+                problems.Add($"site '{site.Name}': credentialFile must be the absolute path of the token its custodian issued ('vault site init')");
+            if (site.Name == DriveSite)
+                problems.Add($"site '{site.Name}': the drive's site is the primary itself and cannot be kept by a custodian");
+        }
+
+        foreach (var site in Sites.Where(s => s.Url is null && s.CredentialFile is not null))
+            problems.Add($"site '{site.Name}': credentialFile is only for a site with a custodian url");
         foreach (var site in Sites.Where(s => s.Root is not null && !Path.IsPathFullyQualified(s.Root)))
             problems.Add($"site '{site.Name}': root must be an absolute path (a mount at that place), or left out for sites/{site.Name} in the vault");
         foreach (var duplicate in Sites.Where(s => s.Root is not null).GroupBy(s => s.Root).Where(g => g.Count() > 1))

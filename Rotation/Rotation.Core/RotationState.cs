@@ -27,6 +27,9 @@ public sealed class MediumInfo
     /// <summary>Where it is; null while in transit or lost.</summary>
     public string? Site { get; set; }
     public string? Destination { get; set; }
+
+    /// <summary>Where a medium in transit left from.</summary>
+    public string? From { get; set; }
     public DateOnly? ArrivesBy { get; set; }
     public string? WriteId { get; set; }
     public int SpanIndex { get; set; }
@@ -123,10 +126,10 @@ public sealed class RotationState
                 ApplyWrite(w);
                 break;
             case MediumShipped s:
-                Update(s.Label, m => { m.State = MediumState.InTransit; m.Site = null; m.Destination = s.To; m.ArrivesBy = s.ArrivesBy; });
+                Update(s.Label, m => { m.State = MediumState.InTransit; m.Site = null; m.From = s.From; m.Destination = s.To; m.ArrivesBy = s.ArrivesBy; });
                 break;
             case MediumReceived r:
-                Update(r.Label, m => { m.State = m.IsExpired ? MediumState.Expired : MediumState.Vaulted; m.Site = r.Site; m.Destination = null; m.ArrivesBy = null; });
+                Update(r.Label, m => { m.State = m.IsExpired ? MediumState.Expired : MediumState.Vaulted; m.Site = r.Site; m.From = null; m.Destination = null; m.ArrivesBy = null; });
                 break;
             case MediumExpired x:
                 Update(x.Label, m => { m.IsExpired = true; if (m.State is MediumState.Full or MediumState.Vaulted) m.State = MediumState.Expired; });
@@ -210,11 +213,21 @@ public sealed class RotationState
         WrittenAnywhere.UnionWith(setIds);
     }
 
-    /// <summary>Is this medium, as that write left it, still readable and not at <paramref name="lostSite"/>?</summary>
-    /// <summary>Does the medium survive the loss of these sites (and, when <paramref name="transitLost"/>, of what is in transit)?</summary>
+    /// <summary>
+    /// Does the medium survive the loss of these sites (and, when <paramref name="transitLost"/>, of what the primary
+    /// holds in transit)? A medium shipped to a site kept by a custodian is in the custodian's keeping from the moment
+    /// it leaves (the image went there at once): it is lost only with that site.
+    /// </summary>
     public bool Survives(MediumRef needed, IReadOnlySet<string> lostSites, bool transitLost) =>
         Media.TryGetValue(needed.Label, out var m) && m.WriteId == needed.WriteId && m.HoldsData
-        && (m.Site is null ? !transitLost : !lostSites.Contains(m.Site));
+        && (m.Site is not null ? !lostSites.Contains(m.Site)
+            : CustodianKeepsInTransit(m) ? !lostSites.Contains(m.Destination!)
+            : !transitLost);
+
+    /// <summary>Is this medium in transit towards a custodian, from a site that is not one (the image is already there)?</summary>
+    public bool CustodianKeepsInTransit(MediumInfo m) =>
+        m is { State: MediumState.InTransit, Destination: { } to } && Policy?.Sites.FirstOrDefault(s => s.Name == to)?.HasCustodian == true
+        && Policy.Sites.FirstOrDefault(s => s.Name == m.From)?.HasCustodian != true;
 
     /// <summary>The site a copy lies at when every medium it needs is at the same site; null when spread or moving.</summary>
     public string? SiteOf(SetCopy copy)

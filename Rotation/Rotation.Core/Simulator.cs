@@ -28,7 +28,9 @@ public static class Simulator
 
         public Task EraseAsync(MediumInfo medium, CancellationToken ct) => Task.CompletedTask;
 
-        public Task MoveAsync(MediumInfo medium, string? from, string? to, CancellationToken ct) => Task.CompletedTask;
+        public Task ShipAsync(MediumInfo medium, string from, string to, DateOnly arrivesBy, CancellationToken ct) => Task.CompletedTask;
+
+        public Task ReceiveAsync(MediumInfo medium, string site, CancellationToken ct) => Task.CompletedTask;
     }
 
     public static SimulationReport Run(RotationPolicy policy, SimulationOptions options, Action<DateOnly, RotationState, IReadOnlyList<SetInfo>, NightlySummary>? afterNight = null, Action<IRotationEvent>? recorded = null) =>

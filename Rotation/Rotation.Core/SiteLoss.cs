@@ -25,7 +25,8 @@ public static class SiteLoss
     /// <param name="physical">
     /// A drill of a real vault: what truly survives on disk. Losing the drive's site then also loses every site kept
     /// under the vault directory (no root of its own) and every medium in transit (sites/in-transit is there too). The
-    /// planner's simulator leaves it off: it models the policy, as if every site were where the policy says.
+    /// planner's simulator leaves it off: it models the policy, as if every site were where the policy says. A site kept
+    /// by a custodian is never on the primary's disk, and what is shipped to it is in its keeping from the moment it leaves.
     /// </param>
     public static SiteLossReport Evaluate(RotationState state, IReadOnlyList<SetInfo> sets, RotationPolicy policy, string lostSite, DateOnly date, bool newestOnly = false, bool physical = false)
     {
@@ -70,7 +71,7 @@ public static class SiteLoss
         var sites = new HashSet<string>(StringComparer.Ordinal) { lostSite };
         if (!physical || lostSite != policy.DriveSite)
             return (sites, false);
-        foreach (var site in policy.Sites.Where(s => s.Root is null))
+        foreach (var site in policy.Sites.Where(s => s.Root is null && !s.HasCustodian))
             sites.Add(site.Name);
         return (sites, true);
     }

@@ -85,27 +85,78 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
             pool => $"{pool}-{date:yyyyMMdd}-{suffix}", ct);
         if (checkpointer is not null)
         {
-            // Then one over tonight's own records, copied to every site's root.
+            // Then one over tonight's own records, copied to every site's root and every custodian.
             await checkpointer.AppendAsync(ct);
             if (await Checkpointer.CopyAsync(log, ct) is { } latest)
-                CopyToSites(layout, policy, latest);
+            {
+                var warnings = await CopyToSitesAsync(layout, policy, latest, ct);
+                if (warnings.Count > 0)
+                    summary = summary with { Skipped = [.. summary.Skipped, .. warnings] };
+            }
         }
 
         return summary;
     }
 
-    /// <summary>Leaves the checkpoint at every site's root (checkpoint.json), where 'vault log verify' looks for it.</summary>
-    public static void CopyToSites(SiteLayout layout, RotationPolicy policy, Vault.Core.Checkpoints.CheckpointCopy copy)
+    /// <summary>
+    /// Leaves the checkpoint at every site: checkpoint.json at a directory site's root, a deposit at a custodian (which
+    /// keeps every one and refuses one that contradicts a kept one); 'vault log verify' compares with them. A custodian
+    /// that cannot be reached is a warning: the next run leaves a newer one.
+    /// </summary>
+    public static async Task<IReadOnlyList<PlanWarning>> CopyToSitesAsync(SiteLayout layout, RotationPolicy policy, Vault.Core.Checkpoints.CheckpointCopy copy, CancellationToken ct)
     {
+        var warnings = new List<PlanWarning>();
         foreach (var site in policy.Sites)
-            Checkpointer.WriteCopy(copy, Path.Combine(layout.DirectoryOf(site.Name), Vault.Core.Checkpoints.CheckpointCopy.FileName));
+        {
+            if (layout.CustodianOf(site.Name) is { } custodian)
+            {
+                using var client = Custodians.CustodianClient.For(custodian);
+                try
+                {
+                    await client.PutCheckpointAsync(copy, ct);
+                }
+                catch (Custodians.CustodianUnavailableException ex)
+                {
+                    warnings.Add(new PlanWarning("checkpoint-not-deposited", ex.Message));
+                }
+            }
+            else
+            {
+                Checkpointer.WriteCopy(copy, Path.Combine(layout.DirectoryOf(site.Name), Vault.Core.Checkpoints.CheckpointCopy.FileName));
+            }
+        }
+
+        return warnings;
+    }
+
+    /// <summary>The latest checkpoint each custodian keeps: (site, copy, or the problem reaching it).</summary>
+    public static async Task<IReadOnlyList<(string Site, Vault.Core.Checkpoints.CheckpointCopy? Copy, string? Problem)>> CustodianCopiesAsync(string vaultDirectory, RotationPolicy policy, CancellationToken ct)
+    {
+        var layout = new SiteLayout(vaultDirectory, policy);
+        var copies = new List<(string, Vault.Core.Checkpoints.CheckpointCopy?, string?)>();
+        foreach (var site in policy.Sites)
+        {
+            if (layout.CustodianOf(site.Name) is not { } custodian)
+                continue;
+            try
+            {
+                using var client = Custodians.CustodianClient.For(custodian);
+                copies.Add((site.Name, await client.LatestCheckpointAsync(ct), null));
+            }
+            catch (Vault.Core.Errors.VaultException ex)
+            {
+                copies.Add((site.Name, null, ex.Message));
+            }
+        }
+
+        return copies;
     }
 
     /// <summary>Every checkpoint copy at the site roots: (site, path).</summary>
     public static IEnumerable<(string Site, string Path)> SiteCopies(string vaultDirectory, RotationPolicy policy)
     {
         var layout = new SiteLayout(vaultDirectory, policy);
-        foreach (var site in policy.Sites)
+        foreach (var site in policy.Sites.Where(s => !s.HasCustodian))
         {
             var path = Path.Combine(layout.DirectoryOf(site.Name), Vault.Core.Checkpoints.CheckpointCopy.FileName);
             if (File.Exists(path))
@@ -127,7 +178,7 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
             throw new StorageRefusedException($"{label} is already at {destination}.");
         var courierDays = Math.Max(policy.Site(destination).CourierDays, policy.Site(medium.Site).CourierDays);
         var shipped = new MediumShipped(label, medium.Site, destination, Today, Today.AddDays(Math.Max(courierDays, 1)));
-        await new ImageEffects(new SiteLayout(vaultDirectory, policy), store, vaultId, policy.DriveSite).MoveAsync(medium, medium.Site, null, ct);
+        await new ImageEffects(new SiteLayout(vaultDirectory, policy), store, vaultId, policy.DriveSite).ShipAsync(medium, medium.Site, destination, shipped.ArrivesBy, ct);
         await journal.RecordAsync(shipped, ct);
         return shipped;
     }
@@ -138,7 +189,7 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
         var medium = Medium(journal, label);
         if (medium.State != MediumState.InTransit)
             throw new StorageRefusedException($"{label} is {Describe(medium)}, not in transit; there is nothing to receive.");
-        await new ImageEffects(new SiteLayout(vaultDirectory, policy), store, vaultId, policy.DriveSite).MoveAsync(medium, null, medium.Destination, ct);
+        await new ImageEffects(new SiteLayout(vaultDirectory, policy), store, vaultId, policy.DriveSite).ReceiveAsync(medium, medium.Destination!, ct);
         var received = new MediumReceived(label, medium.Destination!, Today);
         await journal.RecordAsync(received, ct);
         return received;
@@ -202,6 +253,9 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
         var failures = new List<string>();
         long bytes = 0;
         TapeLibrary? library = null;
+        string? fetched = null;
+        try
+        {
         if (restoreTo is not null)
         {
             if (Directory.Exists(restoreTo) && Directory.EnumerateFileSystemEntries(restoreTo).Any())
@@ -211,7 +265,12 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
             if (newestOnly)
                 wanted = [.. wanted.GroupBy(s => s.Source).Select(g => g.MaxBy(s => s.SealedAt)!)];
             progress?.Report($"reading the surviving images ({wanted.Count} sets to restore)");
-            library = TapeLibrary.Open(layout.SurvivingDirectories(SiteLoss.LostWith(policy, site, physical: true)));
+            var lostWith = SiteLoss.LostWith(policy, site, physical: true);
+            fetched = Directory.CreateTempSubdirectory("vault-drill-images-").FullName;
+            var expected = journal.State.Media.Values.Where(m => m.HoldsData && m.ImageSha256 is not null).ToDictionary(m => m.Label, m => (m.WriteId!, m.ImageSha256!), StringComparer.Ordinal);
+            var fetchProblems = await FetchFromCustodiansAsync(layout, policy.Sites.Where(s => !lostWith.Sites.Contains(s.Name)).Select(s => s.Name), expected, fetched, progress, ct);
+            failures.AddRange(fetchProblems);
+            library = TapeLibrary.Open(layout.SurvivingDirectories(lostWith).Append(fetched));
             var byId = sets.ToDictionary(s => s.SetId, StringComparer.Ordinal);
             foreach (var survival in wanted)
             {
@@ -243,12 +302,64 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
             }
         }
 
+        }
+        finally
+        {
+            if (fetched is not null)
+                Directory.Delete(fetched, recursive: true);
+        }
+
         var recorded = new DrillRecorded(site, date, keyLost, report.Sets.Count(s => s.Restorable), report.Sets.Count(s => !s.Restorable),
             report.Sources.ToDictionary(p => p.Key, p => new DrillSource(p.Value.NewestRestorableSet, report.Sets.FirstOrDefault(s => s.SetId == p.Value.NewestRestorableSet)?.SealedAt, p.Value.RecoveryPointHours)),
             restoreTo is not null, restored.Count, bytes, failures);
         var current = await LoadAsync(null, ct);
         await current.RecordAsync(recorded, ct);
         return new DrillOutcome(report, recorded, library?.Damage ?? [], library?.Fallbacks ?? 0, governance, restored);
+    }
+
+    /// <summary>
+    /// Reads back into <paramref name="target"/> every image the custodians of these sites hold, each checked against
+    /// the SHA-256 expected of it as it arrives (the log's, when <paramref name="expected"/> names the label; otherwise
+    /// the one the custodian accepted it with). Returns the problems (a custodian down, an image that is not the one
+    /// written); what could be read is there.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> FetchFromCustodiansAsync(SiteLayout layout, IEnumerable<string> sites, IReadOnlyDictionary<string, (string WriteId, string Sha256)>? expected, string target, IProgress<string>? progress, CancellationToken ct)
+    {
+        var problems = new List<string>();
+        foreach (var site in sites)
+        {
+            if (layout.CustodianOf(site) is not { } custodian)
+                continue;
+            using var client = Custodians.CustodianClient.For(custodian);
+            try
+            {
+                var directory = Path.Combine(target, site);
+                Directory.CreateDirectory(directory);
+                foreach (var entry in await client.ListAsync(ct))
+                {
+                    var facts = entry.Facts;
+                    if (expected is not null)
+                    {
+                        if (!expected.TryGetValue(facts.Label, out var written) || written.WriteId != facts.WriteId)
+                            continue; // not a write the log counts on (an old one, or the log was rewritten): the drill does not use it
+                        if (written.Sha256 != facts.Sha256)
+                        {
+                            problems.Add($"{facts.Label} at {site}: the custodian holds SHA-256 {facts.Sha256}, the log recorded {written.Sha256} at write");
+                            continue;
+                        }
+                    }
+
+                    var bytes = await client.DownloadAsync(facts.Label, facts.Sha256, Path.Combine(directory, facts.Label + SiteLayout.Extension), ct);
+                    progress?.Report($"read {facts.Label} back from the custodian of {site} ({bytes} bytes, SHA-256 checked)");
+                }
+            }
+            catch (Vault.Core.Errors.VaultException ex)
+            {
+                problems.Add($"{site}: {ex.Message}");
+            }
+        }
+
+        return problems;
     }
 
     public static MediumInfo Medium(RotationJournal journal, string label) =>

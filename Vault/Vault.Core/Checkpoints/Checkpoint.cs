@@ -65,4 +65,18 @@ public sealed record CheckpointCopy(
 {
     public const string CurrentFormat = "vault-checkpoint-copy/v1";
     public const string FileName = "checkpoint.json";
+
+    /// <summary>Is the checkpoint signed by the checkpoint key that the genesis it carries names, for the same vault?</summary>
+    public bool IsSignedByItsGenesis()
+    {
+        try
+        {
+            var genesis = System.Text.Json.JsonSerializer.Deserialize<Vaults.VaultCreated>(Convert.FromBase64String(GenesisPayload));
+            return genesis?.CheckpointKey is { } key && genesis.VaultId == VaultId && Checkpoint.SignatureHolds(VaultId, key);
+        }
+        catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or ArgumentException)
+        {
+            return false;
+        }
+    }
 }

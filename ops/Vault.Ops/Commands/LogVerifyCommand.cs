@@ -181,6 +181,13 @@ public static class LogVerifyCommand
         {
             foreach (var (site, path) in RotationService.SiteCopies(directory, policy))
                 Add($"site {site} ({path})", path);
+            foreach (var (site, copy, problem) in await RotationService.CustodianCopiesAsync(directory, policy, ct))
+            {
+                if (copy is not null)
+                    copies.Add(($"custodian of {site}", copy));
+                else if (problem is not null)
+                    problems.Add($"the custodian of {site} could not be asked for its checkpoint ({problem})");
+            }
         }
 
         foreach (var file in parse.GetValue(CheckpointFiles) ?? [])
@@ -212,7 +219,7 @@ public static class LogVerifyCommand
                 continue;
             }
 
-            if (!CopySigned(copy))
+            if (!copy.IsSignedByItsGenesis())
                 problems.Add($"{source} is not signed by the checkpoint key of the genesis it names: it was forged or damaged");
             claims.Add(new HeadClaim(source, copy.Checkpoint.Position, copy.Checkpoint.Head, copy.Checkpoint.MerkleRoot, copy.GenesisHash));
         }
@@ -226,19 +233,6 @@ public static class LogVerifyCommand
                 copies.Add((source, copy));
             else
                 problems.Add(problem!);
-        }
-    }
-
-    private static bool CopySigned(CheckpointCopy copy)
-    {
-        try
-        {
-            var genesis = System.Text.Json.JsonSerializer.Deserialize<VaultCreated>(Convert.FromBase64String(copy.GenesisPayload));
-            return genesis?.CheckpointKey is { } key && genesis.VaultId == copy.VaultId && copy.Checkpoint.SignatureHolds(copy.VaultId, key);
-        }
-        catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or ArgumentException)
-        {
-            return false;
         }
     }
 

@@ -74,7 +74,9 @@ public static class RotationCommands
         var run = new Command("run", """
             Do tonight's rotation: record expiries, erase and recycle (or retire) expired media at the drive's site, and
             write each pool scheduled tonight onto blank media, spanning onto the next when one is full. With --courier
-            it also ships and receives what the plan says. Exit 12 when a pool could not be written (no blank media).
+            it also ships and receives what the plan says: to a site's custodian the image is deposited at once. Exit 12
+            when a pool could not be written (no blank media) or a move was put off (a custodian down, or by its own
+            clock a medium is still retained or with the courier): the next run offers it again.
             It acts on today by this host's clock only: --date must be today (a plan for another day: 'rotation plan --date').
             """)
         { Date, Courier, LabelNew };
@@ -293,7 +295,10 @@ public static class RotationCommands
             context.Output.WriteLine($"in transit: {journal.State.Media.Values.Count(m => m.State == MediumState.InTransit)}");
             return ExitCodes.Ok;
         }));
-        var sites = new Command("sites", "The places media are kept.") { sitesList };
+        var sites = new Command("sites", "The places media are kept; at an off-site site, its custodian: 'vault site init|credential|serve|verify' (docs/sites.md).") { sitesList };
+        sites.Aliases.Add("site");
+        foreach (var command in SiteCommands.Create(context))
+            sites.Subcommands.Add(command);
 
         var siteLoss = new Command("site-loss", """
             Lose a site on paper (today, or replayed at --at DATE) and report which sets are still restorable and from

@@ -1,0 +1,257 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+using Rotation.Core;
+using Rotation.Service.Custodians;
+
+namespace Vault.Ops.Tests;
+
+/// <summary>
+/// Off-site sites kept by custodians that run as their own processes on loopback, tried by an attacker holding the
+/// primary's files, its CLI and clock, and the primary's custodian credentials: nothing the custodians accepted can
+/// be erased, overwritten or taken back early, and what they hold restores byte-exact after the primary is gone.
+/// </summary>
+public sealed class CustodianTests : IDisposable
+{
+    private readonly TempDir _temp = new();
+    private readonly FakeTimeProvider _clock = new();
+
+    /// <summary>The custodians keep real time; the primary's rotation starts on the latest first Sunday of a month at least 3 days ago.</summary>
+    private static readonly DateOnly Today = DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime);
+    private static readonly DateOnly Start = FirstSundayBefore(Today.AddDays(-3));
+
+    public void Dispose() => _temp.Dispose();
+
+    private static DateOnly FirstSundayBefore(DateOnly date)
+    {
+        while (!(date.DayOfWeek == DayOfWeek.Sunday && date.Day <= 7))
+            date = date.AddDays(-1);
+        return date;
+    }
+
+    private void At(DateOnly date) => _clock.SetUtcNow(new DateTimeOffset(date.ToDateTime(new TimeOnly(20, 0)), TimeSpan.Zero));
+
+    private Task<CliRun> Run(params string[] args) => CliRun.RunAtAsync(_clock, [.. args, "--vault", _temp.Sub("vault")]);
+
+    private async Task<(CustodianProcess A, CustodianProcess B)> SetUpAsync()
+    {
+        var a = await CustodianProcess.InitAndStartAsync("offsite-a", _temp.Sub("custodian-a"), _temp.Sub("offsite-a.token"));
+        var b = await CustodianProcess.InitAndStartAsync("offsite-b", _temp.Sub("custodian-b"), _temp.Sub("offsite-b.token"));
+        At(Start);
+        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
+        var policy = RotationPolicy.Default(capacityBytes: TapeLayout.MinimumCapacity);
+        policy = policy with
+        {
+            Sites = [.. policy.Sites.Select(s => s.Name switch
+            {
+                "offsite-a" => s with { Url = a.Url, CredentialFile = a.TokenFile },
+                "offsite-b" => s with { Url = b.Url, CredentialFile = b.TokenFile },
+                _ => s,
+            })],
+            // Weeklies kept 60 days, so tonight's still binds the custodians on the true today (up to 38 days on).
+            Pools = [.. policy.Pools.Select(p => p.Name == "weekly" ? p with { KeepDays = 60 } : p)],
+        };
+        await File.WriteAllTextAsync(_temp.Sub("policy.json"), policy.ToJson());
+        var configure = await Run("rotation", "configure", "--policy", _temp.Sub("policy.json"));
+        Assert.True(configure.ExitCode == 0, configure.Error);
+        return (a, b);
+    }
+
+    private async Task PushAsync(int day)
+    {
+        var source = _temp.Sub($"source-{day}");
+        Directory.CreateDirectory(source);
+        var bytes = new byte[600_000];
+        new Random(day).NextBytes(bytes);
+        await File.WriteAllBytesAsync(Path.Combine(source, "data.bin"), bytes);
+        await File.WriteAllTextAsync(Path.Combine(source, "day.txt"), $"day {day}\n");
+        var push = await Run("push", source, "--set", $"night-{day:D2}", "--source", "web", "--no-cache");
+        Assert.True(push.ExitCode == 0, push.Error);
+    }
+
+    private static async Task<JsonElement[]> ListAsync(CustodianProcess custodian)
+    {
+        using var http = custodian.Client();
+        return JsonDocument.Parse(await http.GetStringAsync(CustodianProtocol.Images)).RootElement.EnumerateArray().Select(e => e.Clone()).ToArray();
+    }
+
+    [Fact]
+    public async Task an_attacker_with_the_primary_and_its_custodian_credentials_cannot_erase_overwrite_or_recall_and_the_custodians_restore_everything()
+    {
+        var (a, b) = await SetUpAsync();
+        await using var _a = a;
+        await using var _b = b;
+        await PushAsync(0);
+        var sunday = await Run("rotation", "run", "--courier");
+        Assert.True(sunday.ExitCode == 0, sunday.Error);
+        // Tonight's fulls left for the custodians at once: none is parked on the primary's disk, in transit or anywhere.
+        Assert.Empty(Directory.GetFiles(_temp.Sub("vault"), "W*.vtape", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(_temp.Sub("vault"), "M*.vtape", SearchOption.AllDirectories));
+        Assert.Single(await ListAsync(a));
+        Assert.Single(await ListAsync(b));
+        At(Start.AddDays(1));
+        await PushAsync(1);
+        Assert.Equal(0, (await Run("rotation", "run", "--courier")).ExitCode);
+        At(Start.AddDays(3));
+        Assert.Equal(0, (await Run("rotation", "run", "--courier")).ExitCode);
+        var media = JsonDocument.Parse((await Run("media", "list", "--json")).Output).RootElement.EnumerateArray().ToArray();
+        var weekly = media.Single(m => m.GetProperty("pool").GetString() == "weekly" && m.GetProperty("site").GetString() == "offsite-a");
+        var monthly = media.Single(m => m.GetProperty("pool").GetString() == "monthly" && m.GetProperty("site").GetString() == "offsite-b");
+        var w = weekly.GetProperty("label").GetString()!;
+        var m = monthly.GetProperty("label").GetString()!;
+
+        // The attacker, on the true today, with the primary's token for each custodian.
+        At(Today);
+        using var httpA = a.Client();
+        using var httpB = b.Client();
+        var eraseW = await httpA.DeleteAsync(CustodianProtocol.Image(w));
+        var eraseM = await httpB.DeleteAsync(CustodianProtocol.Image(m));
+        var overwrite = await PutAsync(httpA, w, RandomNumberGenerator.GetBytes(5000), "w-evil");
+        var planted = await PutAsync(httpA, "X00001", RandomNumberGenerator.GetBytes(5000), "w-evil");
+        var shorten = await httpA.PostAsync($"{CustodianProtocol.Retain(w)}?until={Today:yyyy-MM-dd}", null);
+        var recall = await Run("media", "ship", w, "--to", "primary");
+        var future = await Run("rotation", "run", "--date", Today.AddDays(400).ToString("yyyy-MM-dd"), "--courier");
+        using var noToken = new HttpClient { BaseAddress = new Uri(a.Url) };
+        var anonymous = await noToken.DeleteAsync(CustodianProtocol.Image(w));
+        // The primary's clock pushed 400 days ahead: every medium expires on the primary's paper, nothing at the custodians.
+        var aheadClock = new FakeTimeProvider(_clock.GetUtcNow().AddDays(400));
+        var ahead = await CliRun.RunAtAsync(aheadClock, "rotation", "run", "--courier", "--vault", _temp.Sub("vault"));
+
+        Assert.Equal(HttpStatusCode.Locked, eraseW.StatusCode);
+        Assert.Equal(HttpStatusCode.Locked, eraseM.StatusCode);
+        Assert.Contains("kept until", await eraseW.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Conflict, overwrite.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, planted.StatusCode); // not a tape image of this vault
+        Assert.Equal(HttpStatusCode.Locked, shorten.StatusCode);
+        Assert.Equal(7, recall.ExitCode);
+        Assert.Contains("kept until", recall.Error);
+        recall.AssertNoStackTrace();
+        Assert.Equal(2, future.ExitCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(12, ahead.ExitCode);
+        Assert.Contains("shipment-deferred", ahead.Error);
+        Assert.Equal([w], (await ListAsync(a)).Select(e => e.GetProperty("facts").GetProperty("label").GetString()));
+        Assert.Equal([m], (await ListAsync(b)).Select(e => e.GetProperty("facts").GetProperty("label").GetString()));
+
+        // Each custodian's journal names every attempt, chained; and each keeps the primary's checkpoints.
+        var journal = await httpA.GetStringAsync(CustodianProtocol.Journal);
+        Assert.Contains("\"action\":\"return\",\"outcome\":\"refused\"", journal);
+        Assert.Contains("\"action\":\"deposit\",\"outcome\":\"refused\"", journal);
+        Assert.Contains("\"action\":\"extend\",\"outcome\":\"refused\"", journal);
+        Assert.Contains("no valid credential", journal);
+        Assert.Equal(0, (await CliRun.RunAsync("site", "verify", "--root", a.Root)).ExitCode);
+        var verify = await Run("log", "verify", "--json");
+        Assert.True(verify.ExitCode == 0, verify.Output + verify.Error);
+        Assert.Contains("custodian of offsite-a", verify.Output);
+
+        // The primary burns down. The custodians alone restore every set they hold, byte-exact.
+        Directory.Delete(_temp.Sub("vault"), recursive: true);
+        var images = _temp.Sub("from-custodians");
+        Directory.CreateDirectory(images);
+        foreach (var (custodian, label) in new[] { (a, w), (b, m) })
+        {
+            using var client = new CustodianClient(custodian.Site, new Uri(custodian.Url), custodian.Token);
+            var facts = (await client.FactsAsync(label, default))!.Facts;
+            await client.DownloadAsync(label, facts.Sha256, Path.Combine(images, label + ".vtape"), default);
+        }
+
+        var restore = await CliRun.RunAtAsync(_clock, "media", "restore", "night-00", "--images", images, "--to", _temp.Sub("restored"));
+        Assert.True(restore.ExitCode == 0, restore.Error);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("source-0"), "data.bin")), await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("restored"), "data.bin")));
+    }
+
+    [Fact]
+    public async Task a_custodian_that_is_down_defers_the_shipment_and_one_killed_mid_deposit_keeps_nothing()
+    {
+        var (a, b) = await SetUpAsync();
+        await using var _a = a;
+        await using var _b = b;
+        await a.KillAsync();
+        await PushAsync(0);
+        var run = await Run("rotation", "run", "--courier");
+        Assert.Equal(12, run.ExitCode);
+        Assert.Contains("shipment-deferred", run.Error);
+        Assert.Contains("could not be reached", run.Error);
+        run.AssertNoStackTrace();
+        var weekly = JsonDocument.Parse((await Run("media", "list", "--json")).Output).RootElement.EnumerateArray()
+            .Single(m => m.GetProperty("pool").GetString() == "weekly" && m.GetProperty("state").GetInt32() == (int)MediumState.Full);
+        var w = weekly.GetProperty("label").GetString()!;
+        Assert.Equal("primary", weekly.GetProperty("site").GetString()); // not lost: it waits at the primary
+        var image = Directory.GetFiles(_temp.Sub("vault"), w + ".vtape", SearchOption.AllDirectories).Single();
+
+        // The custodian comes back and is killed half-way through receiving the image.
+        await a.StartAsync();
+        using (var http = a.Client())
+        {
+            var bytes = await File.ReadAllBytesAsync(image);
+            var slow = new HalfThenHang(bytes);
+            using var request = new HttpRequestMessage(HttpMethod.Put, CustodianProtocol.Image(w)) { Content = slow };
+            request.Content.Headers.ContentLength = bytes.Length;
+            request.Headers.Add(CustodianProtocol.WriteIdHeader, "night-w");
+            request.Headers.Add(CustodianProtocol.Sha256Header, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            request.Headers.Add(CustodianProtocol.RetainUntilHeader, Today.AddDays(10).ToString("yyyy-MM-dd"));
+            request.Headers.Add(CustodianProtocol.ArrivesOnHeader, Today.ToString("yyyy-MM-dd"));
+            var sending = http.SendAsync(request);
+            await slow.HalfSent.WaitAsync(TimeSpan.FromSeconds(30));
+            await Task.Delay(300);
+            Assert.NotEmpty(Directory.GetFiles(Path.Combine(a.Root, "incoming")));
+            await a.KillAsync();
+            slow.GiveUp();
+            await Assert.ThrowsAnyAsync<Exception>(() => sending);
+        }
+
+        await a.StartAsync();
+        Assert.Empty(Directory.GetFiles(Path.Combine(a.Root, "incoming")));
+        Assert.Empty(await ListAsync(a));
+        using (var http = a.Client())
+            Assert.Contains("\"action\":\"recover\",\"outcome\":\"removed\"", await http.GetStringAsync(CustodianProtocol.Journal));
+
+        // The next night's run ships it; the custodian holds exactly the image written, and the primary keeps no copy.
+        At(Start.AddDays(1));
+        await PushAsync(1);
+        var next = await Run("rotation", "run", "--courier");
+        Assert.True(next.ExitCode == 0, next.Error);
+        var held = Assert.Single(await ListAsync(a));
+        Assert.Equal(weekly.GetProperty("imageSha256").GetString(), held.GetProperty("facts").GetProperty("sha256").GetString());
+        Assert.False(File.Exists(image));
+        Assert.Equal(0, await a.TerminateAsync());
+    }
+
+    private static async Task<HttpResponseMessage> PutAsync(HttpClient http, string label, byte[] body, string writeId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, CustodianProtocol.Image(label)) { Content = new ByteArrayContent(body) };
+        request.Headers.Add(CustodianProtocol.WriteIdHeader, writeId);
+        request.Headers.Add(CustodianProtocol.Sha256Header, Convert.ToHexStringLower(SHA256.HashData(body)));
+        request.Headers.Add(CustodianProtocol.RetainUntilHeader, Today.AddDays(1).ToString("yyyy-MM-dd"));
+        request.Headers.Add(CustodianProtocol.ArrivesOnHeader, Today.ToString("yyyy-MM-dd"));
+        return await http.SendAsync(request);
+    }
+
+    /// <summary>A request body that sends half its bytes and then never finishes (the custodian is killed meanwhile).</summary>
+    private sealed class HalfThenHang(byte[] bytes) : HttpContent
+    {
+        private readonly TaskCompletionSource _half = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _giveUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task HalfSent => _half.Task;
+
+        public void GiveUp() => _giveUp.TrySetResult();
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
+            await stream.FlushAsync();
+            _half.TrySetResult();
+            await _giveUp.Task;
+            throw new IOException("the sender gave up");
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = bytes.Length;
+            return true;
+        }
+    }
+}

@@ -50,6 +50,12 @@ public static class CustodianServer
 
             context.Items[ActorKey] = actor;
             context.Response.Headers[CustodianProtocol.SiteHeader] = store.Site;
+            context.Response.OnStarting(() =>
+            {
+                // Every answer names the journal's head after the request: whoever keeps it can later tell a journal cut short.
+                context.Response.Headers[CustodianProtocol.JournalHeader] = $"{store.Journal.Count} {store.Journal.Head}";
+                return Task.CompletedTask;
+            });
             try
             {
                 await next(context);

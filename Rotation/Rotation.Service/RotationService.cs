@@ -270,7 +270,7 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
             var expected = journal.State.Media.Values.Where(m => m.HoldsData && m.ImageSha256 is not null).ToDictionary(m => m.Label, m => (m.WriteId!, m.ImageSha256!), StringComparer.Ordinal);
             var fetchProblems = await FetchFromCustodiansAsync(layout, policy.Sites.Where(s => !lostWith.Sites.Contains(s.Name)).Select(s => s.Name), expected, fetched, progress, ct);
             failures.AddRange(fetchProblems);
-            library = TapeLibrary.Open(layout.SurvivingDirectories(lostWith).Append(fetched));
+            library = TapeLibrary.Open(layout.SurvivingDirectories(lostWith).Concat(Directory.GetDirectories(fetched)));
             var byId = sets.ToDictionary(s => s.SetId, StringComparer.Ordinal);
             foreach (var survival in wanted)
             {

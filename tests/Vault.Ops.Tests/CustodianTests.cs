@@ -146,6 +146,14 @@ public sealed class CustodianTests : IDisposable
         Assert.True(verify.ExitCode == 0, verify.Output + verify.Error);
         Assert.Contains("custodian of offsite-a", verify.Output);
 
+        // A drill of the primary's loss counts what the custodians keep, and restores it from images read back from them.
+        var drill = await Run("drill", "site-loss", "primary", "--execute", _temp.Sub("drill"), "--json");
+        Assert.True(drill.ExitCode == 0, $"{drill.ExitCode}: {drill.Error} {drill.Output}");
+        var recorded = JsonDocument.Parse(drill.Output).RootElement;
+        Assert.Equal(["in transit"], recorded.GetProperty("alsoLost").EnumerateArray().Select(e => e.GetString())); // the custodians' sites are not on the primary's disk
+        Assert.Equal(["night-00"], Directory.GetDirectories(_temp.Sub("drill")).Select(Path.GetFileName));
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("source-0"), "data.bin")), await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("drill"), "night-00", "data.bin")));
+
         // The primary burns down. The custodians alone restore every set they hold, byte-exact.
         Directory.Delete(_temp.Sub("vault"), recursive: true);
         var images = _temp.Sub("from-custodians");

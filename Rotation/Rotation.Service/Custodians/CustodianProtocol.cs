@@ -55,6 +55,7 @@ public static class CustodianProtocol
     public const string RetainUntilHeader = "Vault-Retain-Until";
     public const string ArrivesOnHeader = "Vault-Arrives-On";
     public const string SiteHeader = "Vault-Site";
+    public const string JournalHeader = "Vault-Journal-Head";
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

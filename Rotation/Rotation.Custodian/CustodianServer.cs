@@ -123,6 +123,25 @@ public static class CustodianServer
         });
         app.MapGet("/" + CustodianProtocol.LatestCheckpoint, () =>
             store.LatestCheckpoint() is { } copy ? Results.Json(copy) : Results.Json(new CustodianError(CustodianProtocol.Codes.NotFound, "no checkpoint has been deposited here yet"), statusCode: 404));
+        app.MapGet("/" + CustodianProtocol.LogHead, () => Results.Json(new LogCopyHead(store.LogCopy.Count, Convert.ToHexStringLower(store.LogCopy.Head)), CustodianProtocol.Json));
+        app.MapPut("/" + CustodianProtocol.Log, async (HttpContext context) =>
+        {
+            if (!long.TryParse(context.Request.Query["from"], out var from))
+                throw new CustodianRefusal(400, CustodianProtocol.Codes.Malformed, "say where the records sent start: ?from=POSITION");
+            await store.AppendLogAsync(context.Request.Body, from, Actor(context), context.RequestAborted);
+            return Results.Json(new LogCopyHead(store.LogCopy.Count, Convert.ToHexStringLower(store.LogCopy.Head)), CustodianProtocol.Json);
+        });
+        app.MapGet("/" + CustodianProtocol.Log, async (HttpContext context) =>
+        {
+            var from = long.TryParse(context.Request.Query["from"], out var f) ? f : 1;
+            context.Response.ContentType = "application/x-ndjson";
+            await using var writer = new StreamWriter(context.Response.Body, new System.Text.UTF8Encoding(false), 1 << 16);
+            await foreach (var line in store.LogCopy.ReadAsync(from, context.RequestAborted))
+            {
+                await writer.WriteAsync(line);
+                await writer.WriteAsync('\n');
+            }
+        });
         app.MapGet("/" + CustodianProtocol.Journal, async (HttpContext context) =>
         {
             context.Response.ContentType = "text/plain; charset=utf-8";

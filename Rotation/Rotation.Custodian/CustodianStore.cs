@@ -34,6 +34,7 @@ public sealed class CustodianStore : IDisposable
 
     public CustodianConfig Config { get; }
     public CustodianJournal Journal { get; }
+    public CustodianLogCopy LogCopy { get; }
     public string Site => Config.Site;
     public string RootDirectory => _root;
 
@@ -44,8 +45,9 @@ public sealed class CustodianStore : IDisposable
 
     public DateOnly Today => DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime);
 
-    private CustodianStore(string root, TimeProvider clock, CustodianConfig config, CustodianJournal journal, FileStream lockFile)
+    private CustodianStore(string root, TimeProvider clock, CustodianConfig config, CustodianJournal journal, CustodianLogCopy logCopy, FileStream lockFile)
     {
+        LogCopy = logCopy;
         _root = root;
         _clock = clock;
         Config = config;
@@ -69,7 +71,7 @@ public sealed class CustodianStore : IDisposable
 
         try
         {
-            var store = new CustodianStore(root, clock, config, CustodianJournal.Open(root), lockFile);
+            var store = new CustodianStore(root, clock, config, CustodianJournal.Open(root), CustodianLogCopy.Open(root), lockFile);
             store.Recover();
             return store;
         }
@@ -268,6 +270,28 @@ public sealed class CustodianStore : IDisposable
         }
     }
 
+    /// <summary>Adds records to the log copy (all or none), journaled either way.</summary>
+    public async Task<long> AppendLogAsync(Stream body, long from, string actor, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var added = await LogCopy.AppendAsync(body, from, ct);
+            if (added > 0)
+                Journal.Append(_clock.GetUtcNow(), actor, "log", "accepted", reason: $"records {from} to {LogCopy.Count}, head {Convert.ToHexStringLower(LogCopy.Head)}");
+            return added;
+        }
+        catch (CustodianRefusal refusal)
+        {
+            Journal.Append(_clock.GetUtcNow(), actor, "log", "refused", reason: refusal.Message);
+            throw;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public async Task AcceptCheckpointAsync(CheckpointCopy copy, string actor, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
@@ -303,6 +327,13 @@ public sealed class CustodianStore : IDisposable
         {
             throw Refuse(409, CustodianProtocol.Codes.Foreign, actor, "checkpoint", null, null,
                 $"this custodian keeps vault {JsonSerializer.Deserialize<VaultPin>(File.ReadAllBytes(pinPath))!.VaultId} from its genesis; a checkpoint of vault {copy.VaultId} or of another genesis is refused");
+        }
+
+        if (copy.Checkpoint.Position >= 1 && copy.Checkpoint.Position <= LogCopy.Count
+            && !LogCopy.HashAt(copy.Checkpoint.Position).SequenceEqual(Convert.FromHexString(copy.Checkpoint.Head)))
+        {
+            throw Refuse(409, CustodianProtocol.Codes.Fork, actor, "checkpoint", null, null,
+                $"the log copy kept here has head {Convert.ToHexStringLower(LogCopy.HashAt(copy.Checkpoint.Position))} at position {copy.Checkpoint.Position}, and this checkpoint says {copy.Checkpoint.Head}: the log was rewritten");
         }
 
         var path = Path.Combine(CheckpointDir, $"{copy.Checkpoint.Count:D15}.json");

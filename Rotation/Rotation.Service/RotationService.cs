@@ -89,7 +89,8 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
             await checkpointer.AppendAsync(ct);
             if (await Checkpointer.CopyAsync(log, ct) is { } latest)
             {
-                var warnings = await CopyToSitesAsync(layout, policy, latest, ct);
+                var warnings = await SyncLogCopiesAsync(layout, policy, log, ct);
+                warnings = [.. warnings, .. await CopyToSitesAsync(layout, policy, latest, ct)];
                 if (warnings.Count > 0)
                     summary = summary with { Skipped = [.. summary.Skipped, .. warnings] };
             }
@@ -123,6 +124,51 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
             else
             {
                 Checkpointer.WriteCopy(copy, Path.Combine(layout.DirectoryOf(site.Name), Vault.Core.Checkpoints.CheckpointCopy.FileName));
+            }
+        }
+
+        return warnings;
+    }
+
+    /// <summary>
+    /// Extends each custodian's copy of the log up to this log's head (before the checkpoint is left there, which the
+    /// custodian then checks against its copy). A copy whose last record differs from this log's record at that
+    /// position means one of the two was rewritten: a warning naming it, and nothing sent.
+    /// </summary>
+    public static async Task<IReadOnlyList<PlanWarning>> SyncLogCopiesAsync(SiteLayout layout, RotationPolicy policy, IEventLog log, CancellationToken ct)
+    {
+        var warnings = new List<PlanWarning>();
+        var head = await log.ReadHeadAsync(ct);
+        foreach (var site in policy.Sites)
+        {
+            if (layout.CustodianOf(site.Name) is not { } custodian)
+                continue;
+            using var client = Custodians.CustodianClient.For(custodian);
+            try
+            {
+                var theirs = await client.LogHeadAsync(ct);
+                if (theirs.Count > head.Position)
+                {
+                    warnings.Add(new PlanWarning("log-diverged", $"The custodian of {site.Name} keeps {theirs.Count} records of this vault's log, more than its {head.Position}: this log lost records (or was rebuilt short). Compare with 'vault log verify'."));
+                    continue;
+                }
+
+                if (theirs.Count > 0)
+                {
+                    var ours = await log.ReadAllAsync(theirs.Count, ct).FirstAsync(ct);
+                    if (Convert.ToHexStringLower(ours.Hash) != theirs.Head)
+                    {
+                        warnings.Add(new PlanWarning("log-diverged", $"The custodian of {site.Name} keeps record {theirs.Count} with hash {theirs.Head}, and this log has {Convert.ToHexStringLower(ours.Hash)} there: one of them was rewritten. Nothing was sent; run 'vault log verify'."));
+                        continue;
+                    }
+                }
+
+                if (theirs.Count < head.Position)
+                    await client.AppendLogAsync(theirs.Count + 1, log.ReadAllAsync(theirs.Count + 1, ct).TakeWhile(r => r.Position <= head.Position), ct);
+            }
+            catch (Custodians.CustodianUnavailableException ex)
+            {
+                warnings.Add(new PlanWarning("log-not-copied", ex.Message));
             }
         }
 

@@ -31,6 +31,7 @@ public static class VaultCli
         AuditCommands.Create(context),
         PushCommand.Create(context),
         RestoreCommand.Create(context),
+        RecoverCommand.Create(context),
         CheckCommand.Create(context),
         SetsCommands.Create(context),
         ServeCommand.Create(context),

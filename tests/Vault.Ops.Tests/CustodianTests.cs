@@ -154,8 +154,24 @@ public sealed class CustodianTests : IDisposable
         Assert.Equal(["night-00"], Directory.GetDirectories(_temp.Sub("drill")).Select(Path.GetFileName));
         Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("source-0"), "data.bin")), await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("drill"), "night-00", "data.bin")));
 
-        // The primary burns down. The custodians alone restore every set they hold, byte-exact.
+        // The primary burns down. A new primary is rebuilt from the custodians: the log from their copies, checked
+        // against their checkpoints, and the sealed sets from their images. Monday's daily was on the primary only
+        // (and the run with the clock ahead recycled its medium there: the primary's own media are the attacker's).
         Directory.Delete(_temp.Sub("vault"), recursive: true);
+        var recover = await CliRun.RunAtAsync(_clock, "recover", "--site", $"{a.Url}={a.TokenFile}", "--site", $"{b.Url}={b.TokenFile}", "--to", _temp.Sub("rebuilt"), "--json");
+        Assert.True(recover.ExitCode == 12, $"{recover.ExitCode}: {recover.Error} {recover.Output}");
+        var rebuilt = JsonDocument.Parse(recover.Output).RootElement;
+        Assert.Equal(2, rebuilt.GetProperty("checkpointsVerified").GetArrayLength());
+        Assert.Equal(1, rebuilt.GetProperty("setsRecovered").GetInt32());
+        Assert.Contains("night-01", Assert.Single(rebuilt.GetProperty("setsIncomplete").EnumerateArray()).GetString());
+        var rebuiltVerify = await CliRun.RunAtAsync(_clock, "log", "verify", "--vault", _temp.Sub("rebuilt"), "--json");
+        Assert.True(rebuiltVerify.ExitCode == 0, rebuiltVerify.Output + rebuiltVerify.Error);
+        Assert.Contains("custodian of offsite-b", rebuiltVerify.Output);
+        var fromRebuilt = await CliRun.RunAtAsync(_clock, "restore", "night-00", "--vault", _temp.Sub("rebuilt"), "--to", _temp.Sub("restored-rebuilt"));
+        Assert.True(fromRebuilt.ExitCode == 0, fromRebuilt.Error);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("source-0"), "data.bin")), await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("restored-rebuilt"), "data.bin")));
+
+        // And the images alone, read back from the custodians, restore without any vault.
         var images = _temp.Sub("from-custodians");
         Directory.CreateDirectory(images);
         foreach (var (custodian, label) in new[] { (a, w), (b, m) })

@@ -118,6 +118,50 @@ public sealed class CustodianClient : IDisposable
         }
     }
 
+    public Task<LogCopyHead> LogHeadAsync(CancellationToken ct) =>
+        SendAsync<LogCopyHead>(new HttpRequestMessage(HttpMethod.Get, CustodianProtocol.LogHead), "log copy head", ct);
+
+    /// <summary>Sends records <paramref name="from"/> on (streamed as record lines) to extend the custodian's log copy.</summary>
+    public Task<LogCopyHead> AppendLogAsync(long from, IAsyncEnumerable<Vault.Core.Log.EventRecord> records, CancellationToken ct) =>
+        SendAsync<LogCopyHead>(new HttpRequestMessage(HttpMethod.Put, $"{CustodianProtocol.Log}?from={from}") { Content = new RecordLines(records) }, "extend the log copy", ct);
+
+    /// <summary>Streams the custodian's log copy, record by record (parsed, not yet verified: the caller checks the chain).</summary>
+    public async IAsyncEnumerable<Vault.Core.Log.EventRecord> ReadLogAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{CustodianProtocol.Log}?from=1");
+        using var response = await Call(() => _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct), "read the log copy");
+        await ThrowIfRefused(response, ct);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct), System.Text.Encoding.UTF8, false, 1 << 16);
+        while (await Call(() => reader.ReadLineAsync(ct).AsTask(), "read the log copy") is { } line)
+        {
+            if (line.Length > 0)
+                yield return Vault.Core.Log.LogRecordLine.Parse(System.Text.Encoding.UTF8.GetBytes(line));
+        }
+    }
+
+    private sealed class RecordLines(IAsyncEnumerable<Vault.Core.Log.EventRecord> records) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken)
+        {
+            await using var line = new System.Text.Json.Utf8JsonWriter(stream, Vault.Core.Log.LogRecordLine.WriterOptions);
+            await foreach (var record in records.WithCancellation(cancellationToken))
+            {
+                Vault.Core.Log.LogRecordLine.Write(line, record);
+                await line.FlushAsync(cancellationToken);
+                stream.WriteByte((byte)'\n');
+                line.Reset(stream);
+            }
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => SerializeToStreamAsync(stream, context, default);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
     /// <summary>Reads an image back into <paramref name="target"/> (written beside it, then renamed), checking its SHA-256 against <paramref name="expectedSha256"/> as it arrives.</summary>
     public async Task<long> DownloadAsync(string label, string expectedSha256, string target, CancellationToken ct)
     {

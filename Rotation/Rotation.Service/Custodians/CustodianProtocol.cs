@@ -42,6 +42,11 @@ public sealed record CustodyEntry(
     [property: JsonPropertyName("status")] CustodyStatus Status,
     [property: JsonPropertyName("today")] DateOnly Today);
 
+/// <summary>How far a custodian's copy of the log goes: records and the hash of the last (hex).</summary>
+public sealed record LogCopyHead(
+    [property: JsonPropertyName("count")] long Count,
+    [property: JsonPropertyName("head")] string Head);
+
 /// <summary>A custodian's refusal or failure, as its body carries it: a code and one sentence.</summary>
 public sealed record CustodianError(
     [property: JsonPropertyName("code")] string Code,
@@ -72,6 +77,8 @@ public static class CustodianProtocol
     public const string Checkpoints = "v1/checkpoints";
     public const string LatestCheckpoint = "v1/checkpoints/latest";
     public const string Journal = "v1/journal";
+    public const string Log = "v1/log";
+    public const string LogHead = "v1/log/head";
 
     /// <summary>Codes a custodian answers with (docs/sites.md).</summary>
     public static class Codes
@@ -85,6 +92,7 @@ public static class CustodianProtocol
         public const string InTransit = "in-transit";
         public const string Foreign = "foreign-vault";
         public const string Fork = "fork";
+        public const string LogGap = "log-gap";
     }
 
     /// <summary>Label and write id: letters, digits and '-', as the vault makes them; anything else is refused before it is a path.</summary>

@@ -105,6 +105,52 @@ public sealed class SqliteLogBackend : ILogBackend, IRawLogScan
     }
 
     /// <summary>
+    /// Writes records exactly as they were (positions, times, hashes) into an empty log, for rebuilding a lost
+    /// primary from a copy: each must continue the chain, checked here as it comes; one that does not stops the
+    /// import with nothing of its batch written. Returns the records written.
+    /// </summary>
+    public async Task<long> ImportAsync(IAsyncEnumerable<EventRecord> records, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var head = await ReadHeadAsync(cancellationToken);
+        if (head.Position != 0)
+            throw new StorageRefusedException($"{_path} already holds {head.Position} records; a log is rebuilt only into an empty one.");
+        var count = 0L;
+        var last = ChainHash.Genesis;
+        var batch = new List<EventRecord>(10_000);
+        try
+        {
+            await foreach (var record in records.WithCancellation(cancellationToken))
+            {
+                if (LogRecordLine.Continues(record, count, last) is { } problem)
+                    throw new StorageCorruptException($"The log copy being imported breaks at record {count + 1}: {problem}. Nothing after record {count - batch.Count} was written.");
+                batch.Add(record);
+                count++;
+                last = record.Hash;
+                if (batch.Count == 10_000)
+                    await FlushAsync();
+            }
+
+            await FlushAsync();
+            return count;
+        }
+        catch (SqliteException ex)
+        {
+            throw SqliteErrors.Map(ex, _path);
+        }
+
+        async Task FlushAsync()
+        {
+            if (batch.Count == 0)
+                return;
+            await using var tx = (SqliteTransaction)await _writer.BeginTransactionAsync(cancellationToken);
+            await InsertAsync(batch, tx, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            batch.Clear();
+            progress?.Report(count);
+        }
+    }
+
+    /// <summary>
     /// Reads through SQLite's own statement API rather than ADO.NET: for a full scan (verify, subscriptions catching up)
     /// it is about three times faster here (887k against 300k records/s), and the scan is the cost of verify.
     /// </summary>

@@ -75,7 +75,7 @@ public static class AuditExportCommand
             {
                 await using (var stream = temp is null ? Console.OpenStandardOutput() : new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
                 {
-                    var line = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+                    var line = new Utf8JsonWriter(stream, LogRecordLine.WriterOptions);
                     void End()
                     {
                         line.Flush();
@@ -99,17 +99,8 @@ public static class AuditExportCommand
                     {
                         if (r.Position > to)
                             break;
-                        line.WriteStartObject();
-                        line.WriteNumber("position", r.Position);
-                        line.WriteString("streamId", r.StreamId);
-                        line.WriteNumber("streamVersion", r.StreamVersion);
-                        line.WriteString("eventType", r.EventType);
-                        line.WriteNumber("recordedAtUs", r.RecordedAtMicroseconds);
-                        line.WriteBase64String("metadata", r.Metadata);
-                        line.WriteBase64String("payload", r.Payload);
-                        line.WriteString("previousHash", Convert.ToHexStringLower(r.PreviousHash));
-                        line.WriteString("hash", lastHash = Convert.ToHexStringLower(r.Hash));
-                        line.WriteEndObject();
+                        LogRecordLine.Write(line, r);
+                        lastHash = Convert.ToHexStringLower(r.Hash);
                         End();
                         tree?.Append(r.Hash);
                         if (++written % 100_000 == 0 && file is not null)

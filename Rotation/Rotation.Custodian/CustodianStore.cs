@@ -191,7 +191,7 @@ public sealed class CustodianStore : IDisposable
             await _gate.WaitAsync(ct);
             try
             {
-                AcceptCheckpointLocked(checkpoint, actor);
+                AcceptCheckpointLocked(checkpoint, actor, fromImage: true);
                 if (Find(label) is { } raced)
                     return Same(raced, writeId!, actual) ? raced : throw Existing(raced, writeId!, actor, label);
                 var facts = new ImageFacts(label, writeId!, actual, received, retain, arrives, _clock.GetUtcNow(), actor, checkpoint.VaultId, checkpoint.Checkpoint.Count);
@@ -297,7 +297,7 @@ public sealed class CustodianStore : IDisposable
         await _gate.WaitAsync(ct);
         try
         {
-            AcceptCheckpointLocked(copy, actor);
+            AcceptCheckpointLocked(copy, actor, fromImage: false);
         }
         finally
         {
@@ -312,7 +312,12 @@ public sealed class CustodianStore : IDisposable
         return latest is null ? null : JsonSerializer.Deserialize<CheckpointCopy>(File.ReadAllBytes(latest));
     }
 
-    private void AcceptCheckpointLocked(CheckpointCopy copy, string actor)
+    /// <summary>
+    /// A checkpoint is kept only when the log copy kept here covers it and agrees with it: the log comes first, so a
+    /// checkpoint over a rewritten log (which cannot extend the copy) is never kept. One in an image's header that
+    /// the copy does not cover yet is checked (signature, vault) but not kept; the checkpoint deposit that follows is.
+    /// </summary>
+    private void AcceptCheckpointLocked(CheckpointCopy copy, string actor, bool fromImage)
     {
         if (copy is not { Format: CheckpointCopy.CurrentFormat, Checkpoint: not null } || !copy.IsSignedByItsGenesis())
             throw Refuse(400, CustodianProtocol.Codes.Malformed, actor, "checkpoint", null, null, "the checkpoint is not signed by the checkpoint key of the genesis it names: forged or damaged");
@@ -329,7 +334,15 @@ public sealed class CustodianStore : IDisposable
                 $"this custodian keeps vault {JsonSerializer.Deserialize<VaultPin>(File.ReadAllBytes(pinPath))!.VaultId} from its genesis; a checkpoint of vault {copy.VaultId} or of another genesis is refused");
         }
 
-        if (copy.Checkpoint.Position >= 1 && copy.Checkpoint.Position <= LogCopy.Count
+        if (copy.Checkpoint.Position > LogCopy.Count)
+        {
+            if (fromImage)
+                return;
+            throw Refuse(409, CustodianProtocol.Codes.LogGap, actor, "checkpoint", null, null,
+                $"the checkpoint covers {copy.Checkpoint.Position} records and the log copy kept here {LogCopy.Count}; send the log up to {copy.Checkpoint.Position} first (a log that was rewritten cannot be sent)");
+        }
+
+        if (copy.Checkpoint.Position >= 1
             && !LogCopy.HashAt(copy.Checkpoint.Position).SequenceEqual(Convert.FromHexString(copy.Checkpoint.Head)))
         {
             throw Refuse(409, CustodianProtocol.Codes.Fork, actor, "checkpoint", null, null,

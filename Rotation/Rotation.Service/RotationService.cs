@@ -78,11 +78,16 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
             copy = await Checkpointer.CopyAsync(log, ct);
         }
 
+        // The custodians' log copies first, so the checkpoint in tonight's images is one they can check.
+        var early = await SyncLogCopiesAsync(new SiteLayout(vaultDirectory, policy), policy, log, ct);
+
         var layout = new SiteLayout(vaultDirectory, policy);
         var effects = new ImageEffects(layout, store, vaultId, policy.DriveSite, copy);
         var suffix = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
         var summary = await NightlyRun.RunAsync(journal.State, sets, date, effects, e => journal.AppendAsync(e, ct), courier, labelWhenExhausted,
             pool => $"{pool}-{date:yyyyMMdd}-{suffix}", ct);
+        if (early.Count > 0 && checkpointer is null)
+            summary = summary with { Skipped = [.. summary.Skipped, .. early] };
         if (checkpointer is not null)
         {
             // Then one over tonight's own records, copied to every site's root and every custodian.
@@ -119,6 +124,10 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
                 catch (Custodians.CustodianUnavailableException ex)
                 {
                     warnings.Add(new PlanWarning("checkpoint-not-deposited", ex.Message));
+                }
+                catch (Custodians.CustodianRefusedException ex)
+                {
+                    warnings.Add(new PlanWarning("checkpoint-refused", $"{ex.Message} Run 'vault log verify': this log may have been rewritten."));
                 }
             }
             else
@@ -169,6 +178,10 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
             catch (Custodians.CustodianUnavailableException ex)
             {
                 warnings.Add(new PlanWarning("log-not-copied", ex.Message));
+            }
+            catch (Custodians.CustodianRefusedException ex)
+            {
+                warnings.Add(new PlanWarning("log-diverged", $"{ex.Message} Run 'vault log verify'."));
             }
         }
 

@@ -154,8 +154,22 @@ public sealed class CustodianStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task checkpoints_are_kept_and_the_latest_served_and_a_forged_one_is_refused()
+    public async Task checkpoints_are_kept_only_over_the_log_copy_and_a_forged_one_is_refused()
     {
+        var beforeLog = await Refused(() => _client.PutCheckpointAsync(_checkpoint, default));
+        var (_, log) = await VaultOpener.OpenAsync(_temp.Sub("vault"), null, _clock, default);
+        await using (log)
+        {
+            var records = await log.ReadAllAsync(1).ToListAsync();
+            var gap = await Refused(() => _client.AppendLogAsync(2, records.Skip(1).ToAsyncEnumerable(), default));
+            var wrong = records[0] with { Payload = [.. records[0].Payload, (byte)' '] };
+            var altered = await Refused(() => _client.AppendLogAsync(1, new[] { wrong }.ToAsyncEnumerable(), default));
+            Assert.Equal(records.Count, (await _client.AppendLogAsync(1, records.ToAsyncEnumerable(), default)).Count);
+            Assert.Equal(CustodianProtocol.Codes.LogGap, gap.Code);
+            Assert.Equal(CustodianProtocol.Codes.Fork, altered.Code);
+        }
+
+        Assert.Equal(CustodianProtocol.Codes.LogGap, beforeLog.Code);
         await _client.PutCheckpointAsync(_checkpoint, default);
         var forged = _checkpoint with { Checkpoint = _checkpoint.Checkpoint with { Head = new string('a', 64) } };
         var refused = await Refused(() => _client.PutCheckpointAsync(forged, default));

@@ -243,6 +243,39 @@ public sealed class CustodianTests : IDisposable
         Assert.Equal(0, await a.TerminateAsync());
     }
 
+    [Fact]
+    public async Task a_log_rewritten_on_the_primary_cannot_extend_the_custodians_copies_and_recover_brings_back_the_true_history()
+    {
+        var (a, b) = await SetUpAsync();
+        await using var _a = a;
+        await using var _b = b;
+        await PushAsync(0);
+        Assert.Equal(0, (await Run("rotation", "run", "--courier")).ExitCode);
+        using var http = a.Client();
+        var before = JsonDocument.Parse(await http.GetStringAsync(CustodianProtocol.LogHead)).RootElement.GetProperty("count").GetInt64();
+
+        // Root on the primary hides night-00: its seal is taken out of the log and the chain recomputed.
+        await new Backdoor(_temp.Sub("vault"), null).RewriteAsync(records => [.. records.Where(r => !(r.EventType == "SetSealed.v1" && r.StreamId.EndsWith("night-00", StringComparison.Ordinal)))]);
+        At(Start.AddDays(1));
+        await PushAsync(1);
+        var run = await Run("rotation", "run", "--courier");
+        var verify = await Run("log", "verify", "--json");
+
+        Assert.Equal(12, run.ExitCode);
+        Assert.Contains("log-diverged", run.Error);
+        Assert.Contains("rewritten", run.Error);
+        Assert.Equal(before, JsonDocument.Parse(await http.GetStringAsync(CustodianProtocol.LogHead)).RootElement.GetProperty("count").GetInt64());
+        Assert.Equal(10, verify.ExitCode);
+        Assert.Contains("custodian of offsite-a", verify.Output);
+
+        Directory.Delete(_temp.Sub("vault"), recursive: true);
+        var recover = await CliRun.RunAtAsync(_clock, "recover", "--site", $"{a.Url}={a.TokenFile}", "--site", $"{b.Url}={b.TokenFile}", "--to", _temp.Sub("rebuilt"), "--json");
+        Assert.True(recover.ExitCode == 0, $"{recover.ExitCode}: {recover.Error} {recover.Output}");
+        var restore = await CliRun.RunAtAsync(_clock, "restore", "night-00", "--vault", _temp.Sub("rebuilt"), "--to", _temp.Sub("restored"));
+        Assert.True(restore.ExitCode == 0, restore.Error);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("source-0"), "data.bin")), await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("restored"), "data.bin")));
+    }
+
     private static async Task<HttpResponseMessage> PutAsync(HttpClient http, string label, byte[] body, string writeId)
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, CustodianProtocol.Image(label)) { Content = new ByteArrayContent(body) };

@@ -25,6 +25,7 @@ public sealed class CustodianRefusal(int status, string code, string reason) : E
 public sealed class CustodianStore : IDisposable
 {
     public const int MaxTransitDays = 60;
+    private const long FlushEvery = 32L << 20;
     private const string PinFile = "pin.json";
 
     private readonly string _root;
@@ -151,32 +152,42 @@ public sealed class CustodianStore : IDisposable
         {
             long received = 0;
             string actual;
-            await using (var output = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+            using (var output = File.OpenHandle(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous))
             {
                 using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                 var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+                // Written data goes to disk while the rest arrives: a flush every FlushEvery bytes runs beside the
+                // receiving (a final fsync of a whole image would otherwise wait for all of it at once).
+                var flushing = Task.CompletedTask;
+                long flushedAt = 0;
                 try
                 {
                     int n;
                     while ((n = await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct)) > 0)
                     {
-                        received += n;
-                        if (received > size)
+                        if (received + n > size)
                             Bad($"more than the {size} bytes announced arrived");
                         hash.AppendData(buffer, 0, n);
-                        await output.WriteAsync(buffer.AsMemory(0, n), ct);
+                        await RandomAccess.WriteAsync(output, buffer.AsMemory(0, n), received, ct);
+                        received += n;
+                        if (received - flushedAt >= FlushEvery && flushing.IsCompleted)
+                        {
+                            await flushing;
+                            flushedAt = received;
+                            flushing = Task.Run(() => RandomAccess.FlushToDisk(output), CancellationToken.None);
+                        }
                     }
                 }
                 finally
                 {
+                    await flushing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
                 }
 
                 if (received != size)
                     Bad($"{received} bytes arrived of the {size} announced; the deposit was cut short");
                 actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-                await output.FlushAsync(ct);
-                output.Flush(flushToDisk: true);
+                RandomAccess.FlushToDisk(output);
             }
 
             if (actual != sha256)

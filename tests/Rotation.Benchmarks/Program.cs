@@ -1,10 +1,18 @@
 // Rotation speed, printed as figures (docs/benchmarks.md). Not a test: nothing here passes or fails.
 // Usage: dotnet run -c Release --project tests/Rotation.Benchmarks -- [--years N] [--media N] [--sources N]
 // 1. Simulates N years (default 10) of nightly backups and rotation with about 1,000 media in the pools.
+//    dotnet run -c Release --project tests/Rotation.Benchmarks -- custodian VAULT_DLL [MIB]  (ops/bench-custodian.sh)
 // 2. Plans the next day from that history: folding every event of the log into state, then the planner itself.
 using System.Diagnostics;
 using System.Globalization;
 using Rotation.Core;
+
+if (args.FirstOrDefault() == "custodian")
+{
+    // ops/bench-custodian.sh: a real custodian receiving and serving an image over loopback.
+    await CustodianBenchmark.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1024);
+    return;
+}
 
 var years = Option("--years", 10);
 var mediaTotal = Option("--media", 1000);

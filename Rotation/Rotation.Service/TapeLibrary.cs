@@ -112,6 +112,35 @@ public sealed class TapeLibrary : ISegmentReader
         throw new SegmentCorruptException($"Every surviving copy of segment {hash} is damaged ({places.Count} tried).");
     }
 
+    /// <summary>
+    /// The stored frame of a segment from its first copy whose record checksum holds, with its plaintext length, for a
+    /// store that checks the frame itself (decompressed once, hash compared). Null when no copy's record is intact; the
+    /// caller then falls back to <see cref="ReadAsync"/>, which also tries the other copies' contents.
+    /// </summary>
+    public (long Length, ReadOnlyMemory<byte> Frame)? ReadFrame(SegmentHash hash)
+    {
+        if (!_segments.TryGetValue(hash.Hex, out var places))
+            return null;
+        foreach (var (image, offset) in places)
+        {
+            try
+            {
+                using var input = new FileStream(image, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                input.Position = offset;
+                if (TapeFormat.Read(input) is { Type: TapeRecordType.Segment, Intact: true } record)
+                {
+                    var (_, length, frame) = TapeFormat.ParseSegment(record.Payload);
+                    return (length, frame);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException)
+            {
+            }
+        }
+
+        return null;
+    }
+
     private static string? TryRead(string image, long offset, SegmentHash hash, out byte[]? plaintext)
     {
         plaintext = null;

@@ -136,13 +136,20 @@ public static class RecoverCommand
                 VaultOpener.WriteCheckpointKey(target, key);
             }
 
-            // The segments: every image the custodians hold, read back and checked, then every sealed set's segments into the new store.
+            // The segments: images read back from one custodian after another (each checked against its SHA-256 as it
+            // arrives) until every sealed set is whole, then each set's segments into the new store.
             var images = Path.Combine(target, ".recover-images");
             var fetchProblems = new List<string>();
-            var layoutless = custodians.Select((c, i) => (c, Path.Combine(images, i.ToString(CultureInfo.InvariantCulture)))).ToArray();
-            long imageBytes = 0;
-            foreach (var (c, directory) in layoutless)
+            var sealedSets = (await new BackupSets(log).ListAsync(ct)).Where(s => s.Status == SetStatus.Sealed).Select(s => s.Sealed!).ToArray();
+            var store = new FileSegmentStore(VaultOpener.SegmentsDirectory(target));
+            var whole = new HashSet<string>(StringComparer.Ordinal);
+            var incomplete = new Dictionary<string, string>(StringComparer.Ordinal);
+            long imageBytes = 0, segments = 0;
+            foreach (var (c, i) in custodians.Select((c, i) => (c, i)))
             {
+                if (whole.Count == sealedSets.Length)
+                    break;
+                var directory = Path.Combine(images, i.ToString(CultureInfo.InvariantCulture));
                 Directory.CreateDirectory(directory);
                 foreach (var entry in await c.Client.ListAsync(ct))
                 {
@@ -152,37 +159,50 @@ public static class RecoverCommand
                     }
                     catch (VaultException ex)
                     {
-                        fetchProblems.Add(ex.Message);
+                        fetchProblems.Add($"{c.Name}: {ex.Message}");
                     }
                 }
-            }
 
-            var library = TapeLibrary.Open(layoutless.Select(x => x.Item2));
-            var store = new FileSegmentStore(VaultOpener.SegmentsDirectory(target));
-            var whole = new List<string>();
-            var incomplete = new List<string>();
-            long segments = 0;
-            foreach (var set in (await new BackupSets(log).ListAsync(ct)).Where(s => s.Status == SetStatus.Sealed))
-            {
-                try
+                var library = TapeLibrary.Open([directory]);
+                foreach (var set in sealedSets.Where(s => !whole.Contains(s.SetId)))
                 {
-                    var manifestHash = SegmentHash.Parse(set.Sealed!.ManifestHash);
-                    var manifestBytes = await library.ReadAsync(manifestHash, ct);
-                    await store.PutAsync(manifestHash, manifestBytes, ct);
-                    foreach (var hex in Manifest.Parse(manifestBytes).SegmentHashes.Distinct(StringComparer.Ordinal))
+                    try
                     {
-                        var hash = SegmentHash.Parse(hex);
-                        if (await store.ContainsAsync(hash, ct))
-                            continue;
-                        await store.PutAsync(hash, await library.ReadAsync(hash, ct), ct);
-                        segments++;
-                    }
+                        var manifestHash = SegmentHash.Parse(set.ManifestHash);
+                        var manifestBytes = await library.ReadAsync(manifestHash, ct);
+                        await store.PutAsync(manifestHash, manifestBytes, ct);
+                        var needed = Manifest.Parse(manifestBytes).SegmentHashes.Distinct(StringComparer.Ordinal).Select(SegmentHash.Parse).ToArray();
+                        long added = 0;
+                        await Parallel.ForEachAsync(needed, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, async (hash, token) =>
+                        {
+                            if (await store.ContainsAsync(hash, token))
+                                return;
+                            try
+                            {
+                                // The stored frame as it is (no second compression); the store decompresses it once to check its hash.
+                                if (library.ReadFrame(hash) is { } frame)
+                                {
+                                    await store.PutCompressedAsync(hash, frame.Length, frame.Frame, token);
+                                    Interlocked.Increment(ref added);
+                                    return;
+                                }
+                            }
+                            catch (SegmentRejectedException)
+                            {
+                                // that copy's content is damaged: the library tries the others below
+                            }
 
-                    whole.Add(set.Sealed.SetId);
-                }
-                catch (VaultException ex)
-                {
-                    incomplete.Add($"{set.Sealed!.SetId}: {ex.Message}");
+                            await store.PutAsync(hash, await library.ReadAsync(hash, token), token);
+                            Interlocked.Increment(ref added);
+                        });
+                        segments += added;
+                        whole.Add(set.SetId);
+                        incomplete.Remove(set.SetId);
+                    }
+                    catch (VaultException ex)
+                    {
+                        incomplete[set.SetId] = $"{set.SetId}: {ex.Message}";
+                    }
                 }
             }
 
@@ -195,7 +215,7 @@ public static class RecoverCommand
             var seconds = context.Clock.GetElapsedTime(started).TotalSeconds;
             var result = new
             {
-                vault = target, vaultId = genesis.VaultId, records = imported, checkpointsVerified = verified, setsRecovered = whole.Count, setsIncomplete = incomplete,
+                vault = target, vaultId = genesis.VaultId, records = imported, checkpointsVerified = verified, setsRecovered = whole.Count, setsIncomplete = incomplete.Values,
                 segments, imageBytes, imageProblems = fetchProblems, mediaLostWithThePrimary = atPrimary, checkpointKey = parse.GetValue(CheckpointKey) is not null, seconds,
             };
             if (parse.GetValue(GlobalOptions.Json))
@@ -203,7 +223,7 @@ public static class RecoverCommand
             else
             {
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"recovered vault {genesis.VaultId} into {target}: {imported:N0} records (checkpoints verified: {string.Join(", ", verified)}), {whole.Count} sets whole, {segments:N0} segments from {imageBytes / 1e6:N1} MB of images in {seconds:N1} s"));
-                foreach (var problem in incomplete.Concat(fetchProblems))
+                foreach (var problem in incomplete.Values.Concat(fetchProblems))
                     context.Output.WriteLine($"INCOMPLETE {problem}");
                 if (atPrimary.Length > 0)
                     context.Output.WriteLine($"media that were at the old primary (record each with 'vault media lose LABEL --reason \"primary lost\"'): {string.Join(", ", atPrimary)}");

@@ -95,6 +95,9 @@ public static class TapeFormat
     public static (string Hash, long Length, ReadOnlyMemory<byte> Frame) ParseSegment(byte[] payload) =>
         (Convert.ToHexStringLower(payload.AsSpan(0, 32)), BinaryPrimitives.ReadInt64BigEndian(payload.AsSpan(32)), payload.AsMemory(40));
 
+    /// <summary>The bytes a record with this payload takes in an image.</summary>
+    public static long RecordBytes(int payloadLength) => HeaderBytes + payloadLength + ChecksumBytes;
+
     /// <summary>Writes one record; returns the number of bytes written.</summary>
     public static long Write(Stream output, TapeRecordType type, ReadOnlySpan<byte> payload)
     {
@@ -119,9 +122,16 @@ public static class TapeFormat
     /// Reads the record at the stream's position; null at the end of the image. A record whose checksum fails is
     /// returned with <see cref="TapeRecord.Intact"/> false; a record whose framing is broken ends the scan with an exception.
     /// </summary>
-    public static TapeRecord? Read(Stream input)
+    public static TapeRecord? Read(Stream input) => Read(input, input.Position, input.Length, verify: true);
+
+    /// <summary>
+    /// Reads the next record of a stream that cannot seek (an image arriving over the network): <paramref name="offset"/>
+    /// is where it starts and <paramref name="total"/> the image's length. Without <paramref name="verify"/> the record
+    /// checksum is not computed (<see cref="TapeRecord.Intact"/> is then true): for a reader that checks every segment
+    /// against its own hash and the whole image against its SHA-256.
+    /// </summary>
+    public static TapeRecord? Read(Stream input, long offset, long total, bool verify)
     {
-        var offset = input.Position;
         Span<byte> header = stackalloc byte[HeaderBytes];
         var got = input.ReadAtLeast(header, HeaderBytes, throwOnEndOfStream: false);
         if (got == 0)
@@ -129,12 +139,14 @@ public static class TapeFormat
         if (got < HeaderBytes || !header[..4].SequenceEqual(Magic))
             throw new InvalidDataException($"no record starts at offset {offset}: the image is cut short or damaged there");
         var length = BinaryPrimitives.ReadUInt32BigEndian(header[8..]);
-        if (length > 64 << 20 || offset + HeaderBytes + length + ChecksumBytes > input.Length)
+        if (length > 64 << 20 || offset + HeaderBytes + length + ChecksumBytes > total)
             throw new InvalidDataException($"the record at offset {offset} claims {length} bytes, more than the image holds");
         var payload = new byte[length];
         input.ReadExactly(payload);
         Span<byte> stored = stackalloc byte[ChecksumBytes];
         input.ReadExactly(stored);
+        if (!verify)
+            return new TapeRecord((TapeRecordType)header[4], offset, payload, true);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData(header);
         sha.AppendData(payload);

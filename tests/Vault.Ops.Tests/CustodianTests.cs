@@ -276,6 +276,40 @@ public sealed class CustodianTests : IDisposable
         Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("source-0"), "data.bin")), await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("restored"), "data.bin")));
     }
 
+    [Fact]
+    public async Task recover_names_an_image_damaged_at_one_custodian_and_completes_from_the_other()
+    {
+        var (a, b) = await SetUpAsync();
+        await using var _a = a;
+        await using var _b = b;
+        await PushAsync(0);
+        Assert.Equal(0, (await Run("rotation", "run", "--courier")).ExitCode);
+        var image = Assert.Single(Directory.GetFiles(Path.Combine(a.Root, "images"), "*.vtape"));
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(image, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await using (var file = new FileStream(image, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = file.Length / 2;
+            var b0 = file.ReadByte();
+            file.Position--;
+            file.WriteByte((byte)(b0 ^ 0x40)); // the custodian's own disk rots (or its root is tampered with)
+        }
+
+        Assert.Equal(10, (await CliRun.RunAsync("site", "verify", "--root", a.Root)).ExitCode);
+        Directory.Delete(_temp.Sub("vault"), recursive: true);
+        var recover = await CliRun.RunAtAsync(_clock, "recover", "--site", $"{a.Url}={a.TokenFile}", "--site", $"{b.Url}={b.TokenFile}", "--to", _temp.Sub("rebuilt"), "--json");
+
+        Assert.True(recover.ExitCode == 0, $"{recover.ExitCode}: {recover.Error} {recover.Output}");
+        var result = JsonDocument.Parse(recover.Output).RootElement;
+        var problems = result.GetProperty("imageProblems").EnumerateArray().Select(p => p.GetString()!).ToArray();
+        Assert.Contains(problems, p => p.Contains("not the image the vault wrote", StringComparison.Ordinal)); // the image, by its SHA-256
+        Assert.Contains(problems, p => p.Contains("is damaged on this image", StringComparison.Ordinal)); // and the segment the flip hit
+        Assert.Equal(1, result.GetProperty("setsRecovered").GetInt32());
+        var restore = await CliRun.RunAtAsync(_clock, "restore", "night-00", "--vault", _temp.Sub("rebuilt"), "--to", _temp.Sub("restored"));
+        Assert.True(restore.ExitCode == 0, restore.Error);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("source-0"), "data.bin")), await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("restored"), "data.bin")));
+    }
+
     private static async Task<HttpResponseMessage> PutAsync(HttpClient http, string label, byte[] body, string writeId)
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, CustodianProtocol.Image(label)) { Content = new ByteArrayContent(body) };

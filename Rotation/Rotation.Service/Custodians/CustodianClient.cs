@@ -162,6 +162,78 @@ public sealed class CustodianClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Streams an image to <paramref name="consume"/> (which must read it to its end) while hashing it; the SHA-256 is
+    /// compared with <paramref name="expectedSha256"/> when the stream is done. What the consumer did with the bytes
+    /// before that must be safe without it (segments each checked against their own hash).
+    /// </summary>
+    public async Task<long> StreamImageAsync(string label, string expectedSha256, Func<Stream, long, Task> consume, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, CustodianProtocol.Image(label));
+        using var response = await Call(() => _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct), $"read {label}");
+        await ThrowIfRefused(response, ct);
+        var total = response.Content.Headers.ContentLength ?? throw new StorageCorruptException($"The custodian of {Site} sent {label} without its length.");
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        await using var hashing = new HashingStream(body);
+        try
+        {
+            await consume(new BufferedStream(hashing, 1 << 20), total);
+        }
+        catch (IOException ex)
+        {
+            throw new CustodianUnavailableException($"The connection to the custodian of {Site} broke while reading {label} ({ex.Message}).", ex);
+        }
+
+        var actual = hashing.Finish();
+        if (hashing.Bytes != total || actual != expectedSha256)
+            throw new StorageCorruptException($"The image of {label} read back from the custodian of {Site} has SHA-256 {actual} over {hashing.Bytes} bytes, not the {expectedSha256} written: it is not the image the vault wrote.");
+        return total;
+    }
+
+    private sealed class HashingStream(Stream inner) : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public long Bytes { get; private set; }
+
+        public string Finish() => Convert.ToHexStringLower(_hash.GetHashAndReset());
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = inner.Read(buffer);
+            _hash.AppendData(buffer[..n]);
+            Bytes += n;
+            return n;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var n = await inner.ReadAsync(buffer, cancellationToken);
+            _hash.AppendData(buffer.Span[..n]);
+            Bytes += n;
+            return n;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => Bytes; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+                _hash.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+
     /// <summary>Reads an image back into <paramref name="target"/> (written beside it, then renamed), checking its SHA-256 against <paramref name="expectedSha256"/> as it arrives.</summary>
     public async Task<long> DownloadAsync(string label, string expectedSha256, string target, CancellationToken ct)
     {

@@ -52,6 +52,66 @@ public static class RecoverCommand
         return command;
     }
 
+    /// <summary>Reads an image record by record as it streams in; every segment not in the store yet goes in, two at a time.</summary>
+    private static async Task ImportImageAsync(Stream stream, long total, FileSegmentStore store, string label, List<string> problems, Action stored, CancellationToken ct)
+    {
+        var queue = System.Threading.Channels.Channel.CreateBounded<(SegmentHash Hash, long Length, ReadOnlyMemory<byte> Frame)>(8);
+        var workers = Enumerable.Range(0, Math.Max(2, Environment.ProcessorCount)).Select(_ => Task.Run(async () =>
+        {
+            await foreach (var (hash, length, frame) in queue.Reader.ReadAllAsync(ct))
+            {
+                try
+                {
+                    if ((await store.PutCompressedAsync(hash, length, frame, ct)).Stored)
+                        stored();
+                }
+                catch (SegmentRejectedException ex)
+                {
+                    lock (problems)
+                        problems.Add($"{label}: segment {hash} is damaged on this image ({ex.Message}); another copy may hold it");
+                }
+            }
+        }, ct)).ToArray();
+        try
+        {
+            await Task.Run(async () =>
+            {
+                long offset = 0;
+                while (TapeFormat.Read(stream, offset, total, verify: false) is { } record)
+                {
+                    offset += TapeFormat.RecordBytes(record.Payload.Length);
+                    if (record.Type != TapeRecordType.Segment)
+                        continue;
+                    var (hex, length, frame) = TapeFormat.ParseSegment(record.Payload);
+                    var hash = SegmentHash.Parse(hex);
+                    if (!await store.ContainsAsync(hash, ct))
+                        await queue.Writer.WriteAsync((hash, length, frame), ct);
+                }
+            }, ct);
+        }
+        finally
+        {
+            queue.Writer.TryComplete();
+            await Task.WhenAll(workers);
+        }
+    }
+
+    /// <summary>What the store lacks to restore a set, or null when it is whole.</summary>
+    private static async Task<string?> MissingAsync(FileSegmentStore store, SetSealed set, CancellationToken ct)
+    {
+        var manifestHash = SegmentHash.Parse(set.ManifestHash);
+        if (!await store.ContainsAsync(manifestHash, ct))
+            return $"its manifest {set.ManifestHash} is on no image a custodian holds";
+        var missing = 0;
+        foreach (var hex in Manifest.Parse(await store.ReadAsync(manifestHash, ct)).SegmentHashes.Distinct(StringComparer.Ordinal))
+        {
+            if (!await store.ContainsAsync(SegmentHash.Parse(hex), ct))
+                missing++;
+        }
+
+        return missing == 0 ? null : $"{missing} of its segments are on no image a custodian holds";
+    }
+
     private sealed record Custodian(string Name, CustodianClient Client, LogCopyHead Head, CheckpointCopy? Checkpoint);
 
     private static async Task<int> RunAsync(ParseResult parse, CliContext context, CancellationToken ct)
@@ -136,77 +196,65 @@ public static class RecoverCommand
                 VaultOpener.WriteCheckpointKey(target, key);
             }
 
-            // The segments: images read back from one custodian after another (each checked against its SHA-256 as it
-            // arrives) until every sealed set is whole, then each set's segments into the new store.
-            var images = Path.Combine(target, ".recover-images");
+            // The segments: images streamed back from one custodian after another (each hashed as it arrives and
+            // compared with its SHA-256 at its end), every segment record put into the new store as it passes (the
+            // store checks each frame against its hash), until every sealed set is whole.
             var fetchProblems = new List<string>();
             var sealedSets = (await new BackupSets(log).ListAsync(ct)).Where(s => s.Status == SetStatus.Sealed).Select(s => s.Sealed!).ToArray();
             var store = new FileSegmentStore(VaultOpener.SegmentsDirectory(target));
             var whole = new HashSet<string>(StringComparer.Ordinal);
             var incomplete = new Dictionary<string, string>(StringComparer.Ordinal);
             long imageBytes = 0, segments = 0;
-            foreach (var (c, i) in custodians.Select((c, i) => (c, i)))
+            foreach (var c in custodians)
             {
                 if (whole.Count == sealedSets.Length)
                     break;
-                var directory = Path.Combine(images, i.ToString(CultureInfo.InvariantCulture));
-                Directory.CreateDirectory(directory);
                 foreach (var entry in await c.Client.ListAsync(ct))
                 {
                     try
                     {
-                        imageBytes += await c.Client.DownloadAsync(entry.Facts.Label, entry.Facts.Sha256, Path.Combine(directory, entry.Facts.Label + SiteLayout.Extension), ct);
+                        imageBytes += await c.Client.StreamImageAsync(entry.Facts.Label, entry.Facts.Sha256, (stream, total) => ImportImageAsync(stream, total, store, entry.Facts.Label, fetchProblems, () => Interlocked.Increment(ref segments), ct), ct);
+                        context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"recover: {entry.Facts.Label} from {c.Name} read ({imageBytes / 1e6:N0} MB so far, {segments:N0} segments stored)"));
                     }
                     catch (VaultException ex)
                     {
                         fetchProblems.Add($"{c.Name}: {ex.Message}");
                     }
+                    catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
+                    {
+                        fetchProblems.Add($"{c.Name}: the image of {entry.Facts.Label} is broken ({ex.Message}); what was read before is kept, each segment checked against its hash");
+                    }
                 }
 
-                var library = TapeLibrary.Open([directory]);
                 foreach (var set in sealedSets.Where(s => !whole.Contains(s.SetId)))
                 {
-                    try
+                    var missing = await MissingAsync(store, set, ct);
+                    if (missing is null)
                     {
-                        var manifestHash = SegmentHash.Parse(set.ManifestHash);
-                        var manifestBytes = await library.ReadAsync(manifestHash, ct);
-                        await store.PutAsync(manifestHash, manifestBytes, ct);
-                        var needed = Manifest.Parse(manifestBytes).SegmentHashes.Distinct(StringComparer.Ordinal).Select(SegmentHash.Parse).ToArray();
-                        long added = 0;
-                        await Parallel.ForEachAsync(needed, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, async (hash, token) =>
-                        {
-                            if (await store.ContainsAsync(hash, token))
-                                return;
-                            try
-                            {
-                                // The stored frame as it is (no second compression); the store decompresses it once to check its hash.
-                                if (library.ReadFrame(hash) is { } frame)
-                                {
-                                    await store.PutCompressedAsync(hash, frame.Length, frame.Frame, token);
-                                    Interlocked.Increment(ref added);
-                                    return;
-                                }
-                            }
-                            catch (SegmentRejectedException)
-                            {
-                                // that copy's content is damaged: the library tries the others below
-                            }
-
-                            await store.PutAsync(hash, await library.ReadAsync(hash, token), token);
-                            Interlocked.Increment(ref added);
-                        });
-                        segments += added;
                         whole.Add(set.SetId);
                         incomplete.Remove(set.SetId);
                     }
-                    catch (VaultException ex)
+                    else
                     {
-                        incomplete[set.SetId] = $"{set.SetId}: {ex.Message}";
+                        incomplete[set.SetId] = $"{set.SetId}: {missing}";
                     }
                 }
             }
 
-            Directory.Delete(images, recursive: true);
+            // Images may hold segments of sets deleted since: they do not come back.
+            var referenced = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var set in sealedSets.Where(s => whole.Contains(s.SetId)))
+            {
+                referenced.Add(set.ManifestHash);
+                referenced.UnionWith(Manifest.Parse(await store.ReadAsync(SegmentHash.Parse(set.ManifestHash), ct)).SegmentHashes);
+            }
+
+            await foreach (var hash in store.ListAsync(ct))
+            {
+                if (!referenced.Contains(hash.Hex) && await store.RemoveAsync(hash, ct))
+                    segments--;
+            }
+
             var journal = await RotationJournal.LoadAsync(log, "recover", null, ct);
             var atPrimary = journal.State.Policy is { } policy
                 ? journal.State.Media.Values.Where(m => m.HoldsData && (m.Site == policy.DriveSite || (m.Site is null && !journal.State.CustodianKeepsInTransit(m)))).Select(m => m.Label).Order(StringComparer.Ordinal).ToArray()
@@ -223,15 +271,18 @@ public static class RecoverCommand
             else
             {
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"recovered vault {genesis.VaultId} into {target}: {imported:N0} records (checkpoints verified: {string.Join(", ", verified)}), {whole.Count} sets whole, {segments:N0} segments from {imageBytes / 1e6:N1} MB of images in {seconds:N1} s"));
-                foreach (var problem in incomplete.Values.Concat(fetchProblems))
+                foreach (var problem in incomplete.Values)
                     context.Output.WriteLine($"INCOMPLETE {problem}");
+                foreach (var problem in fetchProblems)
+                    context.Output.WriteLine($"DAMAGED   {problem}");
                 if (atPrimary.Length > 0)
                     context.Output.WriteLine($"media that were at the old primary (record each with 'vault media lose LABEL --reason \"primary lost\"'): {string.Join(", ", atPrimary)}");
                 if (parse.GetValue(CheckpointKey) is null)
                     context.Output.WriteLine("no --checkpoint-key: the new primary verifies checkpoints but cannot sign new ones until checkpoint.key is put back.");
             }
 
-            return incomplete.Count > 0 || fetchProblems.Count > 0 ? ExitCodes.Incomplete : ExitCodes.Ok;
+            // A damaged image another custodian made up for is named, not a failure; a set that is not whole is.
+            return incomplete.Count > 0 ? ExitCodes.Incomplete : ExitCodes.Ok;
         }
         catch when (Directory.Exists(target) && File.Exists(Path.Combine(target, VaultOpener.SqliteFile)) && !File.Exists(VaultManifest.PathIn(target)))
         {

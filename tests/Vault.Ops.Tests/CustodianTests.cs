@@ -289,7 +289,13 @@ public sealed class CustodianTests : IDisposable
             File.SetUnixFileMode(image, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         await using (var file = new FileStream(image, FileMode.Open, FileAccess.ReadWrite))
         {
-            file.Position = file.Length / 2;
+            Rotation.Service.TapeRecord? segment;
+            while ((segment = Rotation.Service.TapeFormat.Read(file)) is { Type: not Rotation.Service.TapeRecordType.Segment })
+            {
+            }
+
+            // Inside the first segment's zstd frame: past the record header and the segment's hash and length.
+            file.Position = segment!.Offset + Rotation.Service.TapeFormat.HeaderBytes + 40 + (segment.Payload.Length - 40) / 2;
             var b0 = file.ReadByte();
             file.Position--;
             file.WriteByte((byte)(b0 ^ 0x40)); // the custodian's own disk rots (or its root is tampered with)

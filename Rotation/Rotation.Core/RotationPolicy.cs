@@ -98,6 +98,50 @@ public sealed record RotationPolicy(
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
+    /// <summary>
+    /// How <paramref name="proposed"/> loosens protection against this policy, one sentence each; empty when it only
+    /// tightens or keeps it (then it applies at once). Loosening needs the quorum (docs/rotation.md).
+    /// </summary>
+    public IReadOnlyList<string> Loosening(RotationPolicy proposed)
+    {
+        var why = new List<string>();
+        foreach (var site in Sites)
+        {
+            var next = proposed.Sites.FirstOrDefault(s => s.Name == site.Name);
+            if (next is null)
+                why.Add($"site {site.Name} is dropped");
+            else if (site.Offsite && !next.Offsite)
+                why.Add($"site {site.Name} is no longer off site");
+            else if (site.Url != next.Url || site.Root != next.Root || site.CredentialFile != next.CredentialFile)
+                why.Add(site.HasCustodian && !next.HasCustodian
+                    ? $"site {site.Name} is no longer kept by its custodian"
+                    : $"site {site.Name} changes where its images are kept");
+        }
+
+        foreach (var pool in Pools)
+        {
+            var next = proposed.Pools.FirstOrDefault(p => p.Name == pool.Name);
+            if (next is null)
+            {
+                why.Add($"pool {pool.Name} is dropped");
+                continue;
+            }
+
+            if (next.KeepDays < pool.KeepDays)
+                why.Add($"pool {pool.Name} keeps {next.KeepDays} days instead of {pool.KeepDays}");
+            if (pool.Backup == BackupKind.Full && next.Backup != BackupKind.Full)
+                why.Add($"pool {pool.Name} no longer writes fulls");
+            if (next.Schedule.Days.Count < pool.Schedule.Days.Count || (next.Schedule.FirstOfMonth && !pool.Schedule.FirstOfMonth))
+                why.Add($"pool {pool.Name} is written less often");
+            if (Sites.FirstOrDefault(s => s.Name == pool.Site)?.Offsite == true && proposed.Sites.FirstOrDefault(s => s.Name == next.Site)?.Offsite != true)
+                why.Add($"pool {pool.Name} is no longer kept off site");
+        }
+
+        if (proposed.MaxDaysWithoutFull > MaxDaysWithoutFull)
+            why.Add($"maxDaysWithoutFull grows from {MaxDaysWithoutFull} to {proposed.MaxDaysWithoutFull}");
+        return why;
+    }
+
     /// <summary>Parses and validates a policy; every problem is reported at once, each in one sentence.</summary>
     public static RotationPolicy Parse(string json, string origin)
     {

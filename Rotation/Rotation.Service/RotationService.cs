@@ -23,11 +23,14 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
     public Task<RotationJournal> LoadAsync(DateOnly? upTo, CancellationToken ct) => RotationJournal.LoadAsync(log, actor, upTo, ct);
 
     /// <summary>Records a policy (the first time, or a change) and labels media until every pool has the count it names.</summary>
-    public async Task<(RotationPolicy Policy, int Labeled)> ConfigureAsync(RotationPolicy policy, CancellationToken ct)
+    public async Task<(RotationPolicy Policy, int Labeled)> ConfigureAsync(RotationPolicy policy, CancellationToken ct, bool approved = false)
     {
         if (policy.Problems() is { Count: > 0 } problems)
             throw new RotationPolicyException("the given policy", problems);
         var journal = await LoadAsync(null, ct);
+        if (!approved && journal.State.Policy is { } loosened && loosened.Loosening(policy) is { Count: > 0 } why)
+            throw new GovernanceRefusedException(new Vault.Core.Governance.Refusal(Vault.Core.Governance.RefusalCode.NoQuorum,
+                $"This policy loosens protection ({string.Join("; ", why)}), so it needs the quorum: propose it with 'vault rotation propose --policy FILE --reason TEXT --key FILE'."), recorded: false);
         if (journal.State.Policy is { } current)
         {
             foreach (var pool in current.Pools.Where(p => policy.Pools.All(q => q.Name != p.Name) && journal.State.Media.Values.Any(m => m.Pool == p.Name && m.HoldsData)))
@@ -224,10 +227,17 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
     }
 
     /// <summary>Ships a medium (by default to where its pool is kept, or back to the drive's site when it has expired).</summary>
-    public async Task<MediumShipped> ShipAsync(string label, string? to, CancellationToken ct)
+    public async Task<MediumShipped> ShipAsync(string label, string? to, CancellationToken ct, bool approved = false)
     {
         var (journal, policy) = await RequireAsync(null, ct);
         var medium = Medium(journal, label);
+        if (!approved && medium.Site is { } at && policy.Sites.FirstOrDefault(s => s.Name == at)?.Offsite == true && medium.HoldsData && !medium.IsExpired
+            && (to ?? policy.Pool(medium.Pool).Site) is var whereTo && policy.Sites.FirstOrDefault(s => s.Name == whereTo)?.Offsite != true)
+        {
+            throw new GovernanceRefusedException(new Vault.Core.Governance.Refusal(Vault.Core.Governance.RefusalCode.NoQuorum,
+                $"{label} is off site at {at} and needed until {medium.NeededUntil:yyyy-MM-dd}; bringing it home early needs the quorum: 'vault rotation propose --ship {label} --to {whereTo} --reason TEXT --key FILE'."), recorded: false);
+        }
+
         if (medium.Site is null)
             throw new StorageRefusedException($"{label} is {Describe(medium)}; only a medium at a site can be shipped.");
         var destination = to ?? (medium.IsExpired ? policy.DriveSite : policy.Pool(medium.Pool).Site);
@@ -254,12 +264,15 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
         return received;
     }
 
-    public async Task<IRotationEvent> RemoveAsync(string label, bool lost, string reason, CancellationToken ct)
+    public async Task<IRotationEvent> RemoveAsync(string label, bool lost, string reason, CancellationToken ct, bool approved = false)
     {
         var (journal, _) = await RequireAsync(null, ct);
         var medium = Medium(journal, label);
         if (medium.State is MediumState.Lost or MediumState.Retired)
             throw new StorageRefusedException($"{label} is already {Describe(medium)}.");
+        if (lost && !approved && medium.HoldsData && !medium.IsExpired)
+            throw new GovernanceRefusedException(new Vault.Core.Governance.Refusal(Vault.Core.Governance.RefusalCode.NoQuorum,
+                $"{label} holds data needed until {medium.NeededUntil:yyyy-MM-dd}; recording it lost (its copies then stop counting) needs the quorum: 'vault rotation propose --lose {label} --reason TEXT --key FILE'."), recorded: false);
         if (!lost && medium.HoldsData && !medium.IsExpired)
             throw new StorageRefusedException($"{label} holds data needed until {medium.NeededUntil:yyyy-MM-dd}; retire it after it expires (or record it lost if it is gone).");
         IRotationEvent e = lost ? new MediumLost(label, Today, reason) : new MediumRetired(label, Today, reason);
@@ -419,6 +432,50 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
         }
 
         return problems;
+    }
+
+    /// <summary>The rotation action a request names: (kind, label or policy digest, site), from its one target.</summary>
+    public static (string Action, string Subject, string? Site) ParseTarget(string target)
+    {
+        var parts = target.Split(':');
+        return parts switch
+        {
+            ["rotation", "policy", var digest] => ("policy", digest, null),
+            ["rotation", "ship", var label, var site] => ("ship", label, site),
+            ["rotation", "lose", var label] => ("lose", label, null),
+            _ => throw new VaultConfigurationException($"'{target}' is not a rotation request target."),
+        };
+    }
+
+    /// <summary>Has the approved rotation request already had its effect (a run cut short before it was marked done)?</summary>
+    public async Task<bool> AppliedAsync(Vault.Core.Governance.DeletionRequestState request, CancellationToken ct)
+    {
+        var (journal, policy) = await RequireAsync(null, ct);
+        var (action, subject, site) = ParseTarget(request.Targets[0]);
+        return action switch
+        {
+            "policy" => policy.ToJson() == RotationPolicy.Parse(request.Subject!, $"request {request.RequestId}").ToJson(),
+            "ship" => Medium(journal, subject) is { } m && (m.Destination == site || m.Site == site),
+            _ => Medium(journal, subject).State == MediumState.Lost,
+        };
+    }
+
+    /// <summary>Carries out an approved rotation request: the action its signers approved, without the checks that made it need them.</summary>
+    public async Task ApplyAsync(Vault.Core.Governance.DeletionRequestState request, CancellationToken ct)
+    {
+        var (action, subject, site) = ParseTarget(request.Targets[0]);
+        switch (action)
+        {
+            case "policy":
+                await ConfigureAsync(RotationPolicy.Parse(request.Subject!, $"request {request.RequestId}"), ct, approved: true);
+                break;
+            case "ship":
+                await ShipAsync(subject, site, ct, approved: true);
+                break;
+            default:
+                await RemoveAsync(subject, lost: true, $"approved by request {request.RequestId}", ct, approved: true);
+                break;
+        }
     }
 
     public static MediumInfo Medium(RotationJournal journal, string label) =>

@@ -18,6 +18,12 @@ public sealed record ExecutionResult(DeletionRequestView View, IReadOnlyList<str
 /// </summary>
 public sealed class DeletionExecutor(IEventLog log, ISegmentStore store, TimeProvider clock)
 {
+    /// <summary>
+    /// The effect of an approved rotation request (kept by the rotation, above this layer): whether it is already
+    /// applied, and applying it. Without one, rotation requests are refused here (run 'vault request execute').
+    /// </summary>
+    public (Func<DeletionRequestState, CancellationToken, Task<bool>> Applied, Func<DeletionRequestState, CancellationToken, Task> Apply)? Rotation { get; init; }
+
     public async Task<ExecutionResult> ExecuteAsync(string requestId, string actor, CancellationToken ct)
     {
         var service = new DeletionService(log, clock);
@@ -54,6 +60,15 @@ public sealed class DeletionExecutor(IEventLog log, ISegmentStore store, TimePro
                         await log.AppendAsync(SetStreams.Of(setId), ExpectedVersion.Exactly(version),
                             [EventCodec.Encode(new LegalHoldReleased(setId, holdId, state.RequestId, context.Now), actor)], token);
                     });
+                return new ExecutionResult(view, [], Completed: false);
+
+            case RequestKind.Rotation:
+                if (Rotation is not { } rotation)
+                    throw new Vault.Core.Errors.VaultConfigurationException($"Request {requestId} is a rotation action; carry it out with 'vault request execute {requestId}' on the primary.");
+                if (await rotation.Applied(view.State, ct))
+                    return new ExecutionResult(await service.MarkExecutedAsync(view.State, actor, ct), [], Completed: true);
+                view = await service.DecideAsync(requestId, actor, (state, context) => DeletionDecider.Execute(state, protections, [], actor, context), ct,
+                    (state, _, token) => rotation.Apply(state, token));
                 return new ExecutionResult(view, [], Completed: false);
         }
 

@@ -38,7 +38,8 @@ public sealed class DueRequests(IEventLog log, ISegmentStore store, TimeProvider
                 await service.DecideAsync(state.RequestId, Actor, DeletionDecider.Expire, ct);
                 outcomes.Add(new DueOutcome(state.RequestId, state.Kind, "expired", 0));
             }
-            else if (state.Status == DeletionStatus.QuorumReached && DeletionDecider.Execute(state, protections, [], Actor, context).Accepted)
+            else if (state.Status == DeletionStatus.QuorumReached && state.Kind != RequestKind.Rotation // rotation actions: 'vault request execute' on the primary
+                     && DeletionDecider.Execute(state, protections, [], Actor, context).Accepted)
             {
                 var result = await executor.ExecuteAsync(state.RequestId, Actor, ct);
                 outcomes.Add(new DueOutcome(state.RequestId, state.Kind, "executed", result.SegmentsRemoved.Count));

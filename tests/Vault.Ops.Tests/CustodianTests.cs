@@ -219,8 +219,10 @@ public sealed class CustodianTests : IDisposable
             request.Headers.Add(CustodianProtocol.ArrivesOnHeader, Today.ToString("yyyy-MM-dd"));
             var sending = http.SendAsync(request);
             await slow.HalfSent.WaitAsync(TimeSpan.FromSeconds(30));
-            await Task.Delay(300);
-            Assert.NotEmpty(Directory.GetFiles(Path.Combine(a.Root, "incoming")));
+            var incoming = Path.Combine(a.Root, "incoming");
+            for (var i = 0; i < 200 && (Directory.GetFiles(incoming) is not [var partial] || new FileInfo(partial).Length == 0); i++)
+                await Task.Delay(50); // until the custodian has part of the image on its disk
+            Assert.NotEmpty(Directory.GetFiles(incoming));
             await a.KillAsync();
             slow.GiveUp();
             await Assert.ThrowsAnyAsync<Exception>(() => sending);

@@ -10,7 +10,8 @@ public sealed record GovernanceContext(string VaultId, GovernanceRules Rules, Da
 /// for a hold release, [<see cref="RequestTargets.Hold"/>].
 /// </summary>
 public sealed record RequestDeletion(string RequestId, IReadOnlyList<string> Targets, string Reason, ApproverId RequestedBy, byte[] Signature,
-    RequestKind Kind = RequestKind.Delete, GovernanceDocument? Governance = null, long? RulesVersion = null, Witness? Seen = null);
+    RequestKind Kind = RequestKind.Delete, GovernanceDocument? Governance = null, long? RulesVersion = null, Witness? Seen = null,
+    string? Subject = null, IReadOnlyList<string>? Loosening = null);
 
 public sealed record ApproveDeletion(string RequestId, ApproverId ApprovedBy, byte[] Signature, Witness? Seen = null);
 

@@ -21,9 +21,14 @@ public static class DeletionDecider
             return refused;
 
         var targets = command.Targets.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        IReadOnlyList<string>? loosening = command.Kind == RequestKind.ChangeGovernance ? GovernanceChange.Loosening(context.Rules, command.Governance!.ToRules()) : null;
+        IReadOnlyList<string>? loosening = command.Kind switch
+        {
+            RequestKind.ChangeGovernance => GovernanceChange.Loosening(context.Rules, command.Governance!.ToRules()),
+            RequestKind.Rotation => command.Loosening is { Count: > 0 } why ? why : ["a rotation action that loosens protection"],
+            _ => null,
+        };
         return Accept(new DeletionRequested(command.RequestId, targets, digest, command.Reason, command.RequestedBy.Value, Convert.ToHexStringLower(command.Signature), context.Now,
-            command.Kind, command.Governance, command.RulesVersion, loosening, command.Seen?.Position, command.Seen?.Head));
+            command.Kind, command.Governance, command.RulesVersion, loosening, command.Seen?.Position, command.Seen?.Head, command.Kind == RequestKind.Rotation ? command.Subject : null));
     }
 
     /// <summary>Is the request's subject well formed for its kind? A refusal when not.</summary>
@@ -54,6 +59,11 @@ public static class DeletionDecider
                 return null;
             case RequestKind.ReleaseHold when command.Targets.Count != 1 || !RequestTargets.TryParseHold(command.Targets[0], out _, out _):
                 return new Refusal(RefusalCode.InvalidRequest, "A hold release has exactly one target, 'hold:SET/HOLD'.");
+            case RequestKind.Rotation when command.Targets.Count != 1 || !command.Targets[0].StartsWith(RequestTargets.RotationPrefix, StringComparison.Ordinal):
+                return new Refusal(RefusalCode.InvalidRequest, "A rotation request has exactly one target, 'rotation:...'.");
+            case RequestKind.Rotation when command.Targets[0].StartsWith(RequestTargets.RotationPrefix + "policy:", StringComparison.Ordinal)
+                                            && (command.Subject is null || RequestTargets.RotationPolicy(command.Subject) != command.Targets[0]):
+                return new Refusal(RefusalCode.InvalidRequest, "A rotation policy request carries the policy whose SHA-256 its target names.");
             default:
                 return null;
         }
@@ -116,7 +126,7 @@ public static class DeletionDecider
             return refused;
         switch (state.Kind)
         {
-            case RequestKind.ChangeGovernance:
+            case RequestKind.ChangeGovernance or RequestKind.Rotation:
                 return Accept(new DeletionExecuted(id, state.Targets, [], context.Now));
             case RequestKind.ReleaseHold:
                 RequestTargets.TryParseHold(state.Targets[0], out var setId, out var holdId);

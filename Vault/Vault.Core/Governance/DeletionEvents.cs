@@ -24,7 +24,8 @@ public interface ISignedEvent
 public sealed record DeletionRequested(
     string RequestId, IReadOnlyList<string> Targets, string TargetsDigest, string Reason, string RequestedBy, string Signature, DateTimeOffset At,
     RequestKind Kind = RequestKind.Delete, GovernanceDocument? Governance = null, long? RulesVersion = null, IReadOnlyList<string>? Loosening = null,
-    long? SeenPosition = null, string? SeenHead = null) : IDeletionEvent, ISignedEvent
+    long? SeenPosition = null, string? SeenHead = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Subject = null) : IDeletionEvent, ISignedEvent
 {
     public const string EventType = "DeletionRequested.v1";
 }

@@ -33,6 +33,9 @@ public sealed record DeletionRequestState
     /// <summary>Why a governance change loosens protection (it then waits twice the cooling-off delay); empty otherwise.</summary>
     public IReadOnlyList<string> Loosening { get; init; } = [];
 
+    /// <summary>For a rotation request: the document its target's digest names (a policy), or null.</summary>
+    public string? Subject { get; init; }
+
     public static DeletionRequestState Fold(IEnumerable<IDeletionEvent> events) => events.Aggregate(Empty, (s, e) => s.Apply(e));
 
     public DeletionRequestState Apply(IDeletionEvent e) => e switch
@@ -41,7 +44,7 @@ public sealed record DeletionRequestState
         {
             RequestId = r.RequestId, Status = DeletionStatus.Pending, Targets = r.Targets, TargetsDigest = r.TargetsDigest,
             RequestedBy = r.RequestedBy, RequestedAt = r.At, Approvals = Approvals.SetItem(r.RequestedBy, r.Signature),
-            Kind = r.Kind, Governance = r.Governance, RulesVersion = r.RulesVersion, Loosening = r.Loosening ?? [],
+            Kind = r.Kind, Governance = r.Governance, RulesVersion = r.RulesVersion, Loosening = r.Loosening ?? [], Subject = r.Subject,
         },
         DeletionApproved a => this with { Approvals = Approvals.SetItem(a.ApprovedBy, a.Signature) },
         DeletionQuorumReached q => this with { Status = DeletionStatus.QuorumReached, ExecutableAfter = q.ExecutableAfter },

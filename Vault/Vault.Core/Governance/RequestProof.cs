@@ -49,7 +49,7 @@ public sealed class RequestProof
         {
             case DeletionRequested r:
                 Replay(position, r, DeletionDecider.Request(State, new RequestDeletion(r.RequestId, r.Targets, r.Reason, r.RequestedBy, Hex(r.Signature), r.Kind, r.Governance, r.RulesVersion,
-                    Witness.From(r.SeenPosition, r.SeenHead)), at), "request");
+                    Witness.From(r.SeenPosition, r.SeenHead), r.Subject, r.Loosening), at), "request");
                 if (State.Status == DeletionStatus.Pending && State.RequestId == r.RequestId && !SameRequest(r))
                     _findings.Add(new ProofFinding(position, "derived-fields", $"request {r.RequestId} records a targets digest or loosening that its own targets and rules do not give"));
                 break;

@@ -121,11 +121,13 @@ public static class DeletionCommands
     private static async Task<int> ExecuteAsync(ParseResult parse, CliContext context, CancellationToken ct)
     {
         var directory = GlobalOptions.VaultDirectory(parse, context);
-        var (_, log) = await VaultOpener.OpenAsync(directory, GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
+        var (manifest, log) = await VaultOpener.OpenAsync(directory, GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
         await using (log)
         {
             var store = new Storage.Segments.FileSegmentStore(VaultOpener.SegmentsDirectory(directory));
-            var result = await new DeletionExecutor(log, store, context.Clock).ExecuteAsync(parse.GetValue(Id)!, "operator", ct);
+            var rotation = new Rotation.Service.RotationService(directory, log, store, manifest.VaultId, context.Clock);
+            var executor = new DeletionExecutor(log, store, context.Clock) { Rotation = (rotation.AppliedAsync, rotation.ApplyAsync) };
+            var result = await executor.ExecuteAsync(parse.GetValue(Id)!, "operator", ct);
             var (_, rules) = await GovernanceReader.ReadAsync(log, ct);
             if (parse.GetValue(GlobalOptions.Json))
             {
@@ -235,7 +237,7 @@ public static class DeletionCommands
             "vetoed" => "denied (vetoed)",
             _ => "-",
         };
-        var kind = s.Kind switch { RequestKind.ChangeGovernance => "governance", RequestKind.ReleaseHold => "release-hold", _ => "delete" };
+        var kind = s.Kind switch { RequestKind.ChangeGovernance => "governance", RequestKind.ReleaseHold => "release-hold", RequestKind.Rotation => "rotation", _ => "delete" };
         return new RequestSummary(s.RequestId, kind, state, s.Approvals.Count, next, s.Targets, s.RequestedBy, s.RequestedAt, s.ExecutableAfter);
     }
 

@@ -139,7 +139,7 @@ public static class RotationCommands
             return ExitCodes.Ok;
         });
 
-        var rotation = new Command("rotation", "Tape-style rotation of media across sites: grandfather-father-son by default (docs/rotation.md).") { configure, plan, run, simulate };
+        var rotation = new Command("rotation", "Tape-style rotation of media across sites: grandfather-father-son by default (docs/rotation.md).") { configure, plan, run, simulate, Propose(context) };
 
         var list = new Command("list", "Every medium: pool, state, site, wear, what it holds and until when.");
         list.SetAction((parse, ct) => WithService(parse, context, ct, async service =>
@@ -376,6 +376,72 @@ public static class RotationCommands
             context.WriteJson(value);
         else
             context.Output.WriteLine(text);
+    }
+
+    private static readonly Option<FileInfo?> ProposePolicy = new("--policy") { Description = "A policy that loosens protection (fewer or shorter-kept copies, a site or custodian dropped).", HelpName = "FILE" };
+    private static readonly Option<string?> ProposeShip = new("--ship") { Description = "Bring this off-site medium home before its need date (with --to).", HelpName = "LABEL" };
+    private static readonly Option<string?> ProposeLose = new("--lose") { Description = "Record this medium, still needed, as lost.", HelpName = "LABEL" };
+    private static readonly Option<string?> ProposeId = new("--id") { Description = "The request's id (default: rot-DATE-RANDOM).", HelpName = "ID" };
+    private static readonly Option<string> ProposeReason = new("--reason") { Description = "Why, for the approvers and the auditors.", Required = true, HelpName = "TEXT" };
+
+    /// <summary>vault rotation propose: a rotation action that loosens protection, as a protected request (quorum, twice the delay, veto).</summary>
+    private static Command Propose(CliContext context)
+    {
+        var propose = new Command("propose", """
+            Ask for a rotation action that loosens protection, signed with your approver key (the first approval):
+            a policy with fewer or shorter-kept copies or a site or custodian dropped (--policy FILE), bringing an
+            off-site medium home before its need date (--ship LABEL --to SITE), or recording a needed medium lost
+            (--lose LABEL). Like a deletion it needs the quorum, then twice the cooling-off delay, and any approver can
+            veto it; approve with 'vault request approve ID', carry it out with 'vault request execute ID'. A policy
+            that only tightens needs none of this: 'vault rotation configure' applies it at once.
+
+            Example:
+              vault rotation propose --policy rotation.json --reason "drop offsite-b, contract ended" --key ~/alice.vaultkey
+            """)
+        { ProposePolicy, ProposeShip, To, ProposeLose, ProposeReason, ProposeId, KeyFiles.Key, KeyFiles.PasswordFile };
+        propose.SetAction((parse, ct) => DeletionCommands.RunAsync(parse, context, ct, async (service, vaultId, key) =>
+        {
+            var journal = await RotationJournal.LoadAsync(service.Log, "operator", null, ct);
+            var current = journal.State.Policy ?? throw new VaultConfigurationException("Rotation is not set up in this vault: run 'vault rotation configure' first.");
+            string target;
+            string? subject = null;
+            IReadOnlyList<string> why;
+            var (file, ship, lose) = (parse.GetValue(ProposePolicy), parse.GetValue(ProposeShip), parse.GetValue(ProposeLose));
+            if ((file is null ? 0 : 1) + (ship is null ? 0 : 1) + (lose is null ? 0 : 1) != 1)
+                throw new VaultConfigurationException("Propose exactly one of --policy FILE, --ship LABEL --to SITE, --lose LABEL.");
+            if (file is not null)
+            {
+                var policy = RotationPolicy.Parse(await ReadPolicyAsync(file, ct), file.FullName);
+                why = current.Loosening(policy);
+                if (why.Count == 0)
+                    throw new VaultConfigurationException("This policy does not loosen protection; apply it at once with 'vault rotation configure --policy FILE'. Nothing was signed or recorded.");
+                subject = policy.ToJson();
+                target = Vault.Core.Governance.RequestTargets.RotationPolicy(subject);
+            }
+            else if (ship is not null)
+            {
+                var site = parse.GetValue(To) ?? throw new VaultConfigurationException("--ship needs --to SITE: where the medium goes.");
+                var medium = RotationService.Medium(journal, ship);
+                if (current.Sites.All(s => s.Name != site))
+                    throw new VaultConfigurationException($"There is no site '{site}'.");
+                why = [$"{ship} leaves {medium.Site} for {site} before its need date ({medium.NeededUntil:yyyy-MM-dd})"];
+                target = Vault.Core.Governance.RequestTargets.RotationShip(ship, site);
+            }
+            else
+            {
+                var medium = RotationService.Medium(journal, lose!);
+                why = [$"{lose} is recorded lost while needed until {medium.NeededUntil:yyyy-MM-dd}: its copies stop counting"];
+                target = Vault.Core.Governance.RequestTargets.RotationLose(lose!);
+            }
+
+            var id = Vault.Services.DeletionService.ValidateId(parse.GetValue(ProposeId) ?? $"rot-{context.Clock.GetUtcNow():yyyyMMdd}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}");
+            string[] targets = [target];
+            var seen = await Witnessing.SeenAsync(service.Log, ct);
+            var signature = Vault.Core.Governance.Ed25519.Sign(key.PrivateKey, Vault.Core.Governance.SigningPayload.For(vaultId, Vault.Core.Governance.SignedAction.Request, id, Vault.Core.Governance.SigningPayload.TargetsDigest(targets), seen));
+            return await service.RequestAsync(new Vault.Core.Governance.RequestDeletion(id, targets, parse.GetValue(ProposeReason)!, key.Approver, signature,
+                Vault.Core.Governance.RequestKind.Rotation, Seen: seen, Subject: subject, Loosening: why), ct);
+        }));
+        return propose;
     }
 
     private static bool Json(ParseResult parse) => parse.GetValue(GlobalOptions.Json);

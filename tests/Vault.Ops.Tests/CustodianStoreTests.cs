@@ -181,6 +181,49 @@ public sealed class CustodianStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task hostile_requests_get_a_code_and_a_reason_and_change_nothing()
+    {
+        using var http = new HttpClient { BaseAddress = _client.Address };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _token);
+        async Task<(HttpStatusCode Status, string Code)> Send(HttpMethod method, string path, HttpContent? body = null, params (string, string)[] headers)
+        {
+            using var request = new HttpRequestMessage(method, path) { Content = body };
+            foreach (var (name, value) in headers)
+                request.Headers.TryAddWithoutValidation(name, value);
+            using var response = await http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            return (response.StatusCode, text.Length > 0 && text[0] == '{' ? JsonDocument.Parse(text).RootElement.TryGetProperty("code", out var c) ? c.GetString()! : "" : "");
+        }
+
+        var image = File.ReadAllBytes(Image("W00007", "weekly-1"));
+        var sha = Convert.ToHexStringLower(SHA256.HashData(image));
+        (string, string)[] good = [(CustodianProtocol.WriteIdHeader, "weekly-1"), (CustodianProtocol.Sha256Header, sha), (CustodianProtocol.RetainUntilHeader, Day(5).ToString("yyyy-MM-dd")), (CustodianProtocol.ArrivesOnHeader, Day(0).ToString("yyyy-MM-dd"))];
+        var results = new[]
+        {
+            await Send(HttpMethod.Put, "v1/images/..%2F..%2Fetc", new ByteArrayContent(image), good),
+            await Send(HttpMethod.Put, "v1/images/W00007", new ByteArrayContent(image), [(CustodianProtocol.WriteIdHeader, "../x"), .. good[1..]]),
+            await Send(HttpMethod.Put, "v1/images/W00007", new ByteArrayContent(image), [good[0], (CustodianProtocol.Sha256Header, "XYZ"), .. good[2..]]),
+            await Send(HttpMethod.Put, "v1/images/W00007", new ByteArrayContent(image), [.. good[..2], (CustodianProtocol.RetainUntilHeader, "tomorrow"), good[3]]),
+            await Send(HttpMethod.Put, "v1/images/W00007", new ByteArrayContent(image), [.. good[..3], (CustodianProtocol.ArrivesOnHeader, Day(400).ToString("yyyy-MM-dd"))]),
+            await Send(HttpMethod.Put, "v1/images/W00007", new ByteArrayContent([]), good),
+            await Send(HttpMethod.Put, "v1/checkpoints", new StringContent("{not json")),
+            await Send(HttpMethod.Put, "v1/checkpoints", new StringContent("null")),
+            await Send(HttpMethod.Put, "v1/log?from=1", new StringContent("{\"position\":1}\n")),
+            await Send(HttpMethod.Put, "v1/log", new StringContent("")),
+            await Send(HttpMethod.Post, "v1/images/W00007/retain?until=someday"),
+        };
+
+        Assert.All(results, r => Assert.Equal(HttpStatusCode.BadRequest, r.Status));
+        Assert.All(results, r => Assert.Equal(CustodianProtocol.Codes.Malformed, r.Code));
+        Assert.Empty(await _client.ListAsync(default));
+        Assert.Empty(Directory.GetFiles(Path.Combine(_temp.Sub("root"), "incoming")));
+        Assert.Equal(0, _store.LogCopy.Count);
+        Assert.Null(CustodianJournal.Verify(Path.Combine(_temp.Sub("root"), CustodianJournal.FileName)).Problem);
+        // Once well formed, the same image is accepted.
+        Assert.Equal(HttpStatusCode.Created, (await Send(HttpMethod.Put, "v1/images/W00007", new ByteArrayContent(image), good)).Status);
+    }
+
+    [Fact]
     public async Task a_journal_rewritten_on_the_custodians_disk_is_found_and_the_custodian_will_not_write_after_it()
     {
         var image = Image("W00006", "weekly-1");

@@ -112,6 +112,10 @@ public sealed class CustodianTests : IDisposable
         var planted = await PutAsync(httpA, "X00001", RandomNumberGenerator.GetBytes(5000), "w-evil");
         var shorten = await httpA.PostAsync($"{CustodianProtocol.Retain(w)}?until={Today:yyyy-MM-dd}", null);
         var recall = await Run("media", "ship", w, "--to", "primary");
+        var policyOnPrimary = RotationPolicy.Parse(await File.ReadAllTextAsync(Path.Combine(_temp.Sub("vault"), "rotation.json")), "rotation.json");
+        policyOnPrimary = policyOnPrimary with { Sites = [.. policyOnPrimary.Sites.Select(s => s.Name == "offsite-a" ? s with { Url = null, CredentialFile = null, Root = _temp.Sub("vault-disk-a") } : s)] };
+        await File.WriteAllTextAsync(_temp.Sub("looser.json"), policyOnPrimary.ToJson());
+        var loosen = await Run("rotation", "configure", "--policy", _temp.Sub("looser.json"));
         var future = await Run("rotation", "run", "--date", Today.AddDays(400).ToString("yyyy-MM-dd"), "--courier");
         using var noToken = new HttpClient { BaseAddress = new Uri(a.Url) };
         var anonymous = await noToken.DeleteAsync(CustodianProtocol.Image(w));
@@ -125,10 +129,12 @@ public sealed class CustodianTests : IDisposable
         Assert.Equal(HttpStatusCode.Conflict, overwrite.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, planted.StatusCode); // not a tape image of this vault
         Assert.Equal(HttpStatusCode.Locked, shorten.StatusCode);
-        Assert.Equal(7, recall.ExitCode);
-        Assert.Contains("kept until", recall.Error);
+        Assert.Equal(11, recall.ExitCode); // bringing it home early needs the quorum; and then its custodian still says no
+        Assert.Contains("needs the quorum", recall.Error);
         recall.AssertNoStackTrace();
         Assert.Equal(2, future.ExitCode);
+        Assert.Equal(11, loosen.ExitCode);
+        Assert.Contains("no longer kept by its custodian", loosen.Error);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal(12, ahead.ExitCode);
         Assert.Contains("shipment-deferred", ahead.Error);

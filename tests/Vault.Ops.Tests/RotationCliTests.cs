@@ -222,7 +222,12 @@ public sealed class RotationCliTests : IDisposable
         _clock.Advance(TimeSpan.FromDays(1));
         var overdueNot = await Run("rotation", "plan");
         var receive = await Run("media", "receive", "W00001");
-        var lose = await Run("media", "lose", "M00001", "--reason", "dropped in the river");
+        var loseAlone = await Run("media", "lose", "M00001", "--reason", "dropped in the river");
+        // A medium still needed is recorded lost only under the quorum (its copies stop counting).
+        var propose = await Run(["rotation", "propose", "--lose", "M00001", "--reason", "dropped in the river", "--id", "rot-lose", .. keys.As("alice")]);
+        var approve = await Run(["request", "approve", "rot-lose", .. keys.As("bob")]);
+        _clock.Advance(TimeSpan.FromDays(7)); // twice the default cooling-off delay of 72 h, and more
+        var lose = await Run("request", "execute", "rot-lose");
         var drill = await Run("drill", "site-loss", "primary", "--json");
         var retireBusy = await Run("media", "retire", "W00001", "--reason", "x");
         var unknown = await Run("media", "show", "X99999");
@@ -234,7 +239,10 @@ public sealed class RotationCliTests : IDisposable
         Assert.Contains("arrive   W00001", overdueNot.Output);
         Assert.True(receive.ExitCode == 0, receive.Error);
         Assert.True(File.Exists(Path.Combine(_temp.Sub("offsite-a"), "W00001.vtape")));
+        Assert.Equal(11, loseAlone.ExitCode);
+        Assert.Equal([0, 0], new[] { propose.ExitCode, approve.ExitCode });
         Assert.True(lose.ExitCode == 0, lose.Error);
+        Assert.Equal((int)Rotation.Core.MediumState.Lost, JsonDocument.Parse((await Run("media", "show", "M00001", "--json")).Output).RootElement.GetProperty("state").GetInt32());
         var survival = JsonDocument.Parse(drill.Output).RootElement.GetProperty("sets")[0];
         Assert.Equal("W00001", survival.GetProperty("fromMedia")[0].GetProperty("label").GetString());
         Assert.Equal(7, retireBusy.ExitCode);

@@ -14,6 +14,7 @@ public static class AuditCommands
         AuditExportCommand.Create(context),
         AuditProveCommand.Create(context),
         AuditCheckProofCommand.Create(context),
+        AuditRequestsCommand.Create(context),
     };
 }
 

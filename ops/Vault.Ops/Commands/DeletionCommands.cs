@@ -237,7 +237,7 @@ public static class DeletionCommands
             "vetoed" => "denied (vetoed)",
             _ => "-",
         };
-        var kind = s.Kind switch { RequestKind.ChangeGovernance => "governance", RequestKind.ReleaseHold => "release-hold", RequestKind.Rotation => "rotation", _ => "delete" };
+        var kind = AuditRequestsCommand.KindName(s.Kind);
         return new RequestSummary(s.RequestId, kind, state, s.Approvals.Count, next, s.Targets, s.RequestedBy, s.RequestedAt, s.ExecutableAfter);
     }
 

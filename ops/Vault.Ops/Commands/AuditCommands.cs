@@ -15,6 +15,8 @@ public static class AuditCommands
         AuditProveCommand.Create(context),
         AuditCheckProofCommand.Create(context),
         AuditRequestsCommand.Create(context),
+        AuditReplayCommand.CreateReplay(context),
+        AuditReplayCommand.CreateDiff(context),
     };
 }
 

@@ -215,9 +215,9 @@ public static class DeletionCommands
             context.Output.WriteLine($"refused   {refused.At:u} {refused.Actor} {refused.Action}: {refused.Code}");
     }
 
-    private sealed record RequestSummary(string Request, string Kind, string State, int Approvals, string Next, IReadOnlyList<string> Sets, string RequestedBy, DateTimeOffset RequestedAt, DateTimeOffset? ExecutableAfter);
+    internal sealed record RequestSummary(string Request, string Kind, string State, int Approvals, string Next, IReadOnlyList<string> Sets, string RequestedBy, DateTimeOffset RequestedAt, DateTimeOffset? ExecutableAfter);
 
-    private static RequestSummary Summary(DeletionRequestView view, GovernanceRules rules, DateTimeOffset now)
+    internal static RequestSummary Summary(DeletionRequestView view, GovernanceRules rules, DateTimeOffset now)
     {
         var s = view.State;
         var expiresAt = s.RequestedAt + rules.RequestExpiry;

@@ -78,6 +78,15 @@ public static class GovernanceCommands
         }
     }
 
+    /// <summary>What 'governance show --json' prints (and 'audit replay' at a moment).</summary>
+    internal static object Shown(GovernanceState state) => new
+    {
+        state.VaultId,
+        rulesVersion = state.Version,
+        rules = GovernanceDocument.From(state.Rules),
+        changes = state.Changes.Select(c => new { position = c.Position, c.Change.RequestId, c.Change.At, c.Change.Loosening }),
+    };
+
     private static async Task<int> ShowAsync(ParseResult parse, CliContext context, CancellationToken ct)
     {
         var (_, log) = await VaultOpener.OpenAsync(GlobalOptions.VaultDirectory(parse, context), GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
@@ -87,13 +96,7 @@ public static class GovernanceCommands
             var rules = state.Rules;
             if (parse.GetValue(GlobalOptions.Json))
             {
-                context.WriteJson(new
-                {
-                    state.VaultId,
-                    rulesVersion = state.Version,
-                    rules = GovernanceDocument.From(rules),
-                    changes = state.Changes.Select(c => new { position = c.Position, c.Change.RequestId, c.Change.At, c.Change.Loosening }),
-                });
+                context.WriteJson(Shown(state));
                 return ExitCodes.Ok;
             }
 

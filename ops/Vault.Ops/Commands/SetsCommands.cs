@@ -86,9 +86,9 @@ public static class SetsCommands
         }
     }
 
-    private sealed record SetSummary(string SetId, string Source, string Kind, string State, long? Files, long? Bytes, DateTimeOffset OpenedAt, DateTimeOffset? SealedAt, DateTimeOffset? RetainUntil, IReadOnlyList<string> Holds);
+    internal sealed record SetSummary(string SetId, string Source, string Kind, string State, long? Files, long? Bytes, DateTimeOffset OpenedAt, DateTimeOffset? SealedAt, DateTimeOffset? RetainUntil, IReadOnlyList<string> Holds);
 
-    private static SetSummary Summary(BackupSetState s) => new(
+    internal static SetSummary Summary(BackupSetState s) => new(
         s.Opened!.SetId, s.Opened.Source, s.Opened.Kind, s.Status switch { SetStatus.Sealed => "sealed", SetStatus.Deleted => "deleted", _ => "incomplete" },
         s.Sealed?.FileCount, s.Sealed?.TotalBytes, s.Opened.At, s.Sealed?.At, s.Sealed is null ? null : s.RetainUntil, [.. s.Holds.Keys]);
 }

@@ -158,9 +158,10 @@ public sealed class RotationState
         }
     }
 
-    private void Update(string label, Action<MediumInfo> change)
+    private void Update(string? label, Action<MediumInfo> change)
     {
-        if (Media.TryGetValue(label, out var medium))
+        // A record naming no medium (malformed, or written behind the vault's back) changes nothing; verify names it.
+        if (label is not null && Media.TryGetValue(label, out var medium))
             change(medium);
     }
 

@@ -3,6 +3,7 @@ using Vault.Core.Errors;
 using Vault.Core.Governance;
 using Vault.Core.Log;
 using Vault.Storage;
+using Vault.Storage.Log;
 
 namespace Vault.Services;
 
@@ -56,9 +57,9 @@ public sealed partial class DeletionService(IEventLog log, TimeProvider clock)
     {
         var governance = await GovernanceReader.ReadStateAsync(log, null, cancellationToken);
         var streams = new Dictionary<string, (List<(long, IDeletionEvent)> Records, long Version)>(StringComparer.Ordinal);
-        await foreach (var record in log.ReadAllAsync(1, cancellationToken))
+        await foreach (var record in log.ReadStreamsStartingWithAsync(StreamPrefix, cancellationToken))
         {
-            if (!record.StreamId.StartsWith(StreamPrefix, StringComparison.Ordinal) || EventCodec.Decode(record) is not IDeletionEvent e)
+            if (EventCodec.Decode(record) is not IDeletionEvent e)
                 continue;
             if (!streams.TryGetValue(record.StreamId, out var entry))
                 streams[record.StreamId] = entry = ([], -1);

@@ -13,6 +13,8 @@ public sealed class LogAsOf(IEventLog log, long position) : IEventLog
 {
     public long Position => position;
 
+    public IEventLog Inner => log;
+
     public Task<AppendResult> AppendAsync(StreamId stream, ExpectedVersion expected, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default) =>
         throw new StorageRefusedException("History replayed to a past position is read-only; nothing was appended.");
 

@@ -2,6 +2,7 @@ using Vault.Core.Governance;
 using Vault.Core.Log;
 using Vault.Core.Sets;
 using Vault.Storage;
+using Vault.Storage.Log;
 
 namespace Vault.Services;
 
@@ -91,13 +92,30 @@ public sealed class BackupSets(IEventLog log)
     /// request that deleted it is re-proved from its signatures (<see cref="RequestProof"/>); a recorded execution
     /// without that proof changes nothing here (and 'vault log verify' names it).
     /// </summary>
+    private static readonly byte[] RequestStreams = System.Text.Encoding.UTF8.GetBytes(DeletionService.StreamPrefix);
+    private static readonly byte[][] SetEventTypes = [.. new[] { SetOpened.EventType, SetSealed.EventType, RetentionExtended.EventType, LegalHoldPlaced.EventType, LegalHoldReleased.EventType }.Select(System.Text.Encoding.UTF8.GetBytes)];
+
+    /// <summary>Request records and the set events that change a set's state; never the segment records (most of the log).</summary>
+    private static bool Wanted(ReadOnlySpan<byte> streamId, ReadOnlySpan<byte> eventType)
+    {
+        if (streamId.StartsWith(RequestStreams))
+            return true;
+        foreach (var type in SetEventTypes)
+        {
+            if (eventType.SequenceEqual(type))
+                return true;
+        }
+
+        return false;
+    }
+
     public async Task<IReadOnlyList<BackupSetState>> ListAsync(CancellationToken cancellationToken = default)
     {
         var sets = new Dictionary<string, BackupSetState>(StringComparer.Ordinal);
         var requests = new Dictionary<string, List<(long, IDeletionEvent)>>(StringComparer.Ordinal);
         var executed = new List<string>();
         var releases = new List<LegalHoldReleased>();
-        await foreach (var record in log.ReadAllAsync(1, cancellationToken))
+        await foreach (var record in log.ReadSelectedAsync(Wanted, cancellationToken))
         {
             if (record.StreamId.StartsWith(DeletionService.StreamPrefix, StringComparison.Ordinal))
             {

@@ -138,9 +138,9 @@ public sealed class CustodianStore : IDisposable
             Bad($"the SHA-256 is missing or not 64 lower-case hex digits (header {CustodianProtocol.Sha256Header})");
         if (size is not > 0)
             Bad("the size is missing (Content-Length) or zero");
-        if (!DateOnly.TryParseExact(retainUntil, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var retain) || retain < today)
+        if (!TryDay(retainUntil, out var retain) || retain < today)
             Bad($"retain-until is missing, not yyyy-MM-dd, or before today ({today:yyyy-MM-dd}) by this custodian's clock (header {CustodianProtocol.RetainUntilHeader})");
-        if (!DateOnly.TryParseExact(arrivesOn, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var arrives) || arrives > today.AddDays(MaxTransitDays))
+        if (!TryDay(arrivesOn, out var arrives) || arrives > today.AddDays(MaxTransitDays))
             Bad($"the arrival date is missing, not yyyy-MM-dd, or more than {MaxTransitDays} days on (header {CustodianProtocol.ArrivesOnHeader})");
         if (arrives < today)
             arrives = today; // a date already past by this custodian's clock: delivered at once
@@ -259,7 +259,7 @@ public sealed class CustodianStore : IDisposable
     public async Task<ImageFacts> ExtendAsync(string label, string? until, string actor, CancellationToken ct)
     {
         label = CheckName(label, "label");
-        if (!DateOnly.TryParseExact(until, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        if (!TryDay(until, out var date))
             throw Refuse(400, CustodianProtocol.Codes.Malformed, actor, "extend", label, null, "the new retain-until is missing or not yyyy-MM-dd");
         await _gate.WaitAsync(ct);
         try
@@ -410,6 +410,10 @@ public sealed class CustodianStore : IDisposable
 
         File.Move(path + ".tmp", path, overwrite: true);
     }
+
+    /// <summary>A day as the protocol writes it (yyyy-MM-dd), nothing else.</summary>
+    private static bool TryDay(string? text, out DateOnly day) =>
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day);
 
     private static string CheckName(string label, string what) =>
         CustodianProtocol.IsName(label, 32) ? label : throw new CustodianRefusal(400, CustodianProtocol.Codes.Malformed, $"the {what} is not letters, digits and '-' (at most 32)");

@@ -240,27 +240,11 @@ public sealed class CustodianClient : IDisposable
         var partial = target + ".partial";
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, CustodianProtocol.Image(label));
-            using var response = await Call(() => _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct), $"read {label}");
-            await ThrowIfRefused(response, ct);
-            long bytes = 0;
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            await using (var body = await response.Content.ReadAsStreamAsync(ct))
-            await using (var output = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+            var bytes = await StreamImageAsync(label, expectedSha256, async (body, _) =>
             {
-                var buffer = new byte[1 << 20];
-                int n;
-                while ((n = await Call(() => body.ReadAsync(buffer, ct).AsTask(), $"read {label}")) > 0)
-                {
-                    hash.AppendData(buffer, 0, n);
-                    await output.WriteAsync(buffer.AsMemory(0, n), ct);
-                    bytes += n;
-                }
-            }
-
-            var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-            if (actual != expectedSha256)
-                throw new StorageCorruptException($"The image of {label} read back from the custodian of {Site} has SHA-256 {actual}, not the {expectedSha256} written: it is not the image the vault wrote.");
+                await using var output = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
+                await body.CopyToAsync(output, 1 << 20, ct);
+            }, ct);
             File.Move(partial, target, overwrite: false);
             return bytes;
         }

@@ -6,8 +6,12 @@ public interface IRotationEvent
     DateOnly Date { get; }
 }
 
-/// <summary>The policy in force from <see cref="Date"/> (the operator's rotation.json when rotation was set up or changed).</summary>
-public sealed record RotationConfigured(RotationPolicy Policy, DateOnly Date) : IRotationEvent
+/// <summary>
+/// The policy in force from <see cref="Date"/>. One that loosens the policy before it names the approved rotation
+/// request that allowed it (<see cref="RequestId"/>); replay applies it only when that request is re-proved.
+/// </summary>
+public sealed record RotationConfigured(RotationPolicy Policy, DateOnly Date,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? RequestId = null) : IRotationEvent
 {
     public const string EventType = "RotationConfigured.v1";
 }
@@ -47,7 +51,9 @@ public sealed record MediaWritten(
     public const string EventType = "MediaWritten.v1";
 }
 
-public sealed record MediumShipped(string Label, string From, string To, DateOnly Date, DateOnly ArrivesBy) : IRotationEvent
+/// <summary>A medium leaves a site; one brought home from off site while still needed names the approved request (<see cref="RequestId"/>).</summary>
+public sealed record MediumShipped(string Label, string From, string To, DateOnly Date, DateOnly ArrivesBy,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? RequestId = null) : IRotationEvent
 {
     public const string EventType = "MediumShipped.v1";
 }
@@ -74,7 +80,9 @@ public sealed record MediumRetired(string Label, DateOnly Date, string Reason) :
     public const string EventType = "MediumRetired.v1";
 }
 
-public sealed record MediumLost(string Label, DateOnly Date, string Reason) : IRotationEvent
+/// <summary>A medium is gone; one still needed names the approved request (<see cref="RequestId"/>).</summary>
+public sealed record MediumLost(string Label, DateOnly Date, string Reason,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? RequestId = null) : IRotationEvent
 {
     public const string EventType = "MediumLost.v1";
 }

@@ -2,7 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Rotation.Core;
 using Vault.Core.Errors;
+using Vault.Core.Governance;
 using Vault.Core.Log;
+using Vault.Services;
 using Vault.Storage;
 
 namespace Rotation.Service;
@@ -39,30 +41,97 @@ public sealed class RotationJournal
     private readonly IEventLog _log;
     private readonly string _actor;
 
-    private RotationJournal(IEventLog log, string actor, RotationState state, long version)
+    private RotationJournal(IEventLog log, string actor, RotationState state, long version, IReadOnlyList<ProofFinding> findings)
     {
         _log = log;
         _actor = actor;
         State = state;
         Version = version;
+        Findings = findings;
     }
 
     public RotationState State { get; }
     public long Version { get; private set; }
 
-    /// <summary>The rotation as of the end of <paramref name="upTo"/> (everything when null).</summary>
+    /// <summary>
+    /// Rotation records that loosen protection without a re-proved approval (<see cref="RotationGuard"/>): written
+    /// behind the vault's back. They are not applied; 'vault log verify' and 'rotation run' name them.
+    /// </summary>
+    public IReadOnlyList<ProofFinding> Findings { get; }
+
+    /// <summary>
+    /// The rotation as of the end of <paramref name="upTo"/> (everything when null). A record the guard stops is
+    /// applied only when the request it names is a signed rotation request for exactly that change, re-proved from
+    /// the records before it and allowed to execute at its time, and used by no earlier record.
+    /// </summary>
     public static async Task<RotationJournal> LoadAsync(IEventLog log, string actor, DateOnly? upTo, CancellationToken ct)
     {
-        var state = new RotationState();
-        var version = -1L;
+        var records = new List<EventRecord>();
         await foreach (var record in log.ReadStreamAsync(Stream, 0, ct))
+            records.Add(record);
+        var state = new RotationState();
+        var version = records.Count > 0 ? records[^1].StreamVersion : -1L;
+        var findings = new List<ProofFinding>();
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        GovernanceState? governance = null;
+        foreach (var record in records)
         {
-            version = record.StreamVersion;
-            if (Decode(record) is { } e && (upTo is null || e.Date <= upTo))
-                state.Apply(e);
+            if (Decode(record) is not { } e || (upTo is not null && e.Date > upTo))
+                continue;
+            if (RotationGuard.Check(state, e, DateOnly.FromDateTime(record.RecordedAt.UtcDateTime)) is { } guarded)
+            {
+                var requestId = RotationGuard.RequestIdOf(e);
+                var problem = guarded.Target is null ? "no request can allow that"
+                    : requestId is null ? "it names no approved request"
+                    : used.Contains(requestId) ? $"request {requestId} was already used by an earlier record"
+                    : await ProveAsync(log, governance ??= await GovernanceReader.ReadStateAsync(log, null, ct), record, e, requestId, guarded.Target, ct);
+                if (problem is not null)
+                {
+                    findings.Add(new ProofFinding(record.Position, "rotation", $"{guarded.Why} without the quorum: {problem}; the record is not applied"));
+                    continue;
+                }
+
+                used.Add(requestId!);
+            }
+
+            state.Apply(e);
         }
 
-        return new RotationJournal(log, actor, state, version);
+        return new RotationJournal(log, actor, state, version, findings);
+    }
+
+    /// <summary>Would the request have allowed this record at its position and time? Null when yes.</summary>
+    private static async Task<string?> ProveAsync(IEventLog log, GovernanceState governance, EventRecord at, IRotationEvent e, string requestId, string target, CancellationToken ct)
+    {
+        if (!DeletionService.IsValidId(requestId))
+            return $"it names no valid request ('{requestId}')";
+        var records = new List<(long, IDeletionEvent)>();
+        await foreach (var r in log.ReadStreamAsync(DeletionService.StreamOf(requestId), 0, ct))
+        {
+            if (r.Position < at.Position && EventCodec.Decode(r) is IDeletionEvent d)
+                records.Add((r.Position, d));
+        }
+
+        var request = RequestProof.Of(records, p => governance.ContextAt(p, default)).State;
+        if (request.Kind != RequestKind.Rotation || request.Targets.Count != 1)
+            return $"request {requestId} is not a signed rotation request";
+        if (e is RotationConfigured configured ? !SamePolicy(request.Subject, configured.Policy) : request.Targets[0] != target)
+            return $"request {requestId} approved {request.Targets[0]}, not this";
+        if (DeletionDecider.MayExecute(request, "replay", governance.ContextAt(at.Position, at.RecordedAt))?.Refusal is { } refusal)
+            return $"request {requestId} could not execute then ({refusal.Code}: {refusal.Reason})";
+        return null;
+    }
+
+    private static bool SamePolicy(string? subject, RotationPolicy policy)
+    {
+        try
+        {
+            return subject is not null && RotationPolicy.Parse(subject, "request").ToJson() == policy.ToJson();
+        }
+        catch (Exception ex) when (ex is VaultException or JsonException)
+        {
+            return false;
+        }
     }
 
     public static IRotationEvent? Decode(EventRecord record) =>

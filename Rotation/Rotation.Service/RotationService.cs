@@ -23,12 +23,15 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
     public Task<RotationJournal> LoadAsync(DateOnly? upTo, CancellationToken ct) => RotationJournal.LoadAsync(log, actor, upTo, ct);
 
     /// <summary>Records a policy (the first time, or a change) and labels media until every pool has the count it names.</summary>
-    public async Task<(RotationPolicy Policy, int Labeled)> ConfigureAsync(RotationPolicy policy, CancellationToken ct, bool approved = false)
+    /// <param name="approvedBy">The approved rotation request this carries out (recorded, so replay re-proves it); null for the operator's own change.</param>
+    public async Task<(RotationPolicy Policy, int Labeled)> ConfigureAsync(RotationPolicy policy, CancellationToken ct, string? approvedBy = null)
     {
         if (policy.Problems() is { Count: > 0 } problems)
             throw new RotationPolicyException("the given policy", problems);
         var journal = await LoadAsync(null, ct);
-        if (!approved && journal.State.Policy is { } loosened && loosened.Loosening(policy) is { Count: > 0 } why)
+        var date = Today;
+        var configured = new RotationConfigured(policy, date, approvedBy);
+        if (approvedBy is null && journal.State.Policy is { } loosened && loosened.Loosening(policy) is { Count: > 0 } why)
             throw new GovernanceRefusedException(new Vault.Core.Governance.Refusal(Vault.Core.Governance.RefusalCode.NoQuorum,
                 $"This policy loosens protection ({string.Join("; ", why)}), so it needs the quorum: propose it with 'vault rotation propose --policy FILE --reason TEXT --key FILE'."), recorded: false);
         if (journal.State.Policy is { } current)
@@ -37,8 +40,7 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
                 throw new VaultConfigurationException($"Pool {pool.Name} still has media holding data; keep it in the policy until they expire.");
         }
 
-        var date = Today;
-        await journal.RecordAsync(new RotationConfigured(policy, date), ct);
+        await journal.RecordAsync(configured, ct);
         var labeled = 0;
         foreach (var pool in policy.Pools)
         {
@@ -91,6 +93,9 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
             pool => $"{pool}-{date:yyyyMMdd}-{suffix}", ct);
         if (early.Count > 0 && checkpointer is null)
             summary = summary with { Skipped = [.. summary.Skipped, .. early] };
+        if (journal.Findings.Count > 0)
+            summary = summary with { Skipped = [.. summary.Skipped, .. journal.Findings.Select(f => new PlanWarning("unproved-record",
+                $"Position {f.Position} of the log: {f.Detail}. Someone wrote the rotation's history behind the vault's back; run 'vault log verify'."))] };
         if (checkpointer is not null)
         {
             // Then one over tonight's own records, copied to every site's root and every custodian.
@@ -227,15 +232,14 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
     }
 
     /// <summary>Ships a medium (by default to where its pool is kept, or back to the drive's site when it has expired).</summary>
-    public async Task<MediumShipped> ShipAsync(string label, string? to, CancellationToken ct, bool approved = false)
+    public async Task<MediumShipped> ShipAsync(string label, string? to, CancellationToken ct, string? approvedBy = null)
     {
         var (journal, policy) = await RequireAsync(null, ct);
         var medium = Medium(journal, label);
-        if (!approved && medium.Site is { } at && policy.Sites.FirstOrDefault(s => s.Name == at)?.Offsite == true && medium.HoldsData && !medium.IsExpired
-            && (to ?? policy.Pool(medium.Pool).Site) is var whereTo && policy.Sites.FirstOrDefault(s => s.Name == whereTo)?.Offsite != true)
+        if (approvedBy is null && (to ?? policy.Pool(medium.Pool).Site) is var whereTo && RotationGuard.BringsHomeEarly(policy, medium, whereTo))
         {
             throw new GovernanceRefusedException(new Vault.Core.Governance.Refusal(Vault.Core.Governance.RefusalCode.NoQuorum,
-                $"{label} is off site at {at} and needed until {medium.NeededUntil:yyyy-MM-dd}; bringing it home early needs the quorum: 'vault rotation propose --ship {label} --to {whereTo} --reason TEXT --key FILE'."), recorded: false);
+                $"{label} is off site at {medium.Site} and needed until {medium.NeededUntil:yyyy-MM-dd}; bringing it home early needs the quorum: 'vault rotation propose --ship {label} --to {whereTo} --reason TEXT --key FILE'."), recorded: false);
         }
 
         if (medium.Site is null)
@@ -246,7 +250,7 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
         if (destination == medium.Site)
             throw new StorageRefusedException($"{label} is already at {destination}.");
         var courierDays = Math.Max(policy.Site(destination).CourierDays, policy.Site(medium.Site).CourierDays);
-        var shipped = new MediumShipped(label, medium.Site, destination, Today, Today.AddDays(Math.Max(courierDays, 1)));
+        var shipped = new MediumShipped(label, medium.Site, destination, Today, Today.AddDays(Math.Max(courierDays, 1)), approvedBy);
         await new ImageEffects(new SiteLayout(vaultDirectory, policy), store, vaultId, policy.DriveSite).ShipAsync(medium, medium.Site, destination, shipped.ArrivesBy, ct);
         await journal.RecordAsync(shipped, ct);
         return shipped;
@@ -264,18 +268,18 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
         return received;
     }
 
-    public async Task<IRotationEvent> RemoveAsync(string label, bool lost, string reason, CancellationToken ct, bool approved = false)
+    public async Task<IRotationEvent> RemoveAsync(string label, bool lost, string reason, CancellationToken ct, string? approvedBy = null)
     {
         var (journal, _) = await RequireAsync(null, ct);
         var medium = Medium(journal, label);
         if (medium.State is MediumState.Lost or MediumState.Retired)
             throw new StorageRefusedException($"{label} is already {Describe(medium)}.");
-        if (lost && !approved && medium.HoldsData && !medium.IsExpired)
+        if (lost && approvedBy is null && medium.HoldsData && !medium.IsExpired)
             throw new GovernanceRefusedException(new Vault.Core.Governance.Refusal(Vault.Core.Governance.RefusalCode.NoQuorum,
                 $"{label} holds data needed until {medium.NeededUntil:yyyy-MM-dd}; recording it lost (its copies then stop counting) needs the quorum: 'vault rotation propose --lose {label} --reason TEXT --key FILE'."), recorded: false);
         if (!lost && medium.HoldsData && !medium.IsExpired)
             throw new StorageRefusedException($"{label} holds data needed until {medium.NeededUntil:yyyy-MM-dd}; retire it after it expires (or record it lost if it is gone).");
-        IRotationEvent e = lost ? new MediumLost(label, Today, reason) : new MediumRetired(label, Today, reason);
+        IRotationEvent e = lost ? new MediumLost(label, Today, reason, approvedBy) : new MediumRetired(label, Today, reason);
         await journal.RecordAsync(e, ct);
         return e;
     }
@@ -467,13 +471,13 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
         switch (action)
         {
             case "policy":
-                await ConfigureAsync(RotationPolicy.Parse(request.Subject!, $"request {request.RequestId}"), ct, approved: true);
+                await ConfigureAsync(RotationPolicy.Parse(request.Subject!, $"request {request.RequestId}"), ct, approvedBy: request.RequestId);
                 break;
             case "ship":
-                await ShipAsync(subject, site, ct, approved: true);
+                await ShipAsync(subject, site, ct, approvedBy: request.RequestId);
                 break;
             default:
-                await RemoveAsync(subject, lost: true, $"approved by request {request.RequestId}", ct, approved: true);
+                await RemoveAsync(subject, lost: true, $"approved by request {request.RequestId}", ct, approvedBy: request.RequestId);
                 break;
         }
     }

@@ -95,4 +95,83 @@ public sealed class RotationQuorumTests : IDisposable
         Assert.Equal("primary", moved.GetProperty("destination").GetString());
         Assert.Equal(0, (await Run("log", "verify")).ExitCode);
     }
+
+    /// <summary>
+    /// Root on the primary skips the CLI and writes rotation records straight into the log with a valid chain link: a
+    /// looser policy, an off-site weekly brought home naming a request that has one signature, a needed monthly
+    /// recorded lost, erased and expired early. None is applied; each is named by 'log verify' and by the next run;
+    /// and the request the forgery named still works once it has its quorum.
+    /// </summary>
+    [Fact]
+    public async Task rotation_records_written_into_the_log_behind_the_vaults_back_change_nothing_and_are_named()
+    {
+        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments, "--quorum", "2", "--cooling-off", "24h"])).ExitCode);
+        var policy = RotationPolicy.Default(capacityBytes: TapeLayout.MinimumCapacity);
+        policy = policy with { Sites = [.. policy.Sites.Select(s => s.Offsite ? s with { Root = _temp.Sub(s.Name) } : s)] };
+        await File.WriteAllTextAsync(_temp.Sub("policy.json"), policy.ToJson());
+        Assert.Equal(0, (await Run("rotation", "configure", "--policy", _temp.Sub("policy.json"))).ExitCode);
+        var source = _temp.Sub("source");
+        Directory.CreateDirectory(source);
+        await File.WriteAllBytesAsync(Path.Combine(source, "a.bin"), new byte[300_000]);
+        Assert.Equal(0, (await Run("push", source, "--set", "night-0", "--source", "web", "--no-cache")).ExitCode);
+        Assert.Equal(0, (await Run("rotation", "run", "--courier")).ExitCode);
+        _clock.Advance(TimeSpan.FromDays(3));
+        Assert.Equal(0, (await Run("rotation", "run", "--courier")).ExitCode);
+        async Task<Dictionary<string, JsonElement>> MediaAsync() => JsonDocument.Parse((await Run("media", "list", "--json")).Output).RootElement.EnumerateArray()
+            .ToDictionary(m => m.GetProperty("label").GetString()!, m => m.Clone());
+        var before = await MediaAsync();
+        var weekly = before.Values.Single(m => m.GetProperty("pool").GetString() == "weekly" && m.GetProperty("site").GetString() == "offsite-a").GetProperty("label").GetString()!;
+        var monthly = before.Values.Single(m => m.GetProperty("pool").GetString() == "monthly" && m.GetProperty("site").GetString() == "offsite-b").GetProperty("label").GetString()!;
+        Assert.Equal(0, (await Run(["rotation", "propose", "--ship", weekly, "--to", "primary", "--reason", "audit", "--id", "rot-home", .. keys.As("alice")])).ExitCode);
+
+        var backdoor = new Backdoor(_temp.Sub("vault"), null);
+        var today = DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime);
+        var looser = policy with { Pools = [.. policy.Pools.Select(x => x with { KeepDays = 1 })] };
+        IRotationEvent[] forged =
+        [
+            new RotationConfigured(looser, today),
+            new MediumShipped(weekly, "offsite-a", "primary", today, today.AddDays(1), RequestId: "rot-home"),
+            new MediumLost(monthly, today, "fell off the truck"),
+            new MediumExpired(monthly, today),
+            new MediumRecycled(monthly, today, "expired"),
+        ];
+        foreach (var e in forged)
+        {
+            var version = (await backdoor.ReadAsync()).Where(r => r.StreamId == "rotation").Max(r => r.StreamVersion);
+            await backdoor.AppendAsync("rotation", version + 1, Rotation.Service.RotationJournal.Encode(e, "mallory").EventType,
+                System.Text.Encoding.UTF8.GetString(Rotation.Service.RotationJournal.Encode(e, "mallory").Payload), _clock.GetUtcNow());
+        }
+
+        var after = await MediaAsync();
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        foreach (var label in before.Keys)
+        {
+            Assert.Equal(before[label].GetProperty("state").ToString(), after[label].GetProperty("state").ToString());
+            Assert.Equal(before[label].GetProperty("site").ToString(), after[label].GetProperty("site").ToString());
+        }
+
+        var verify = await Run("log", "verify", "--json");
+        Assert.Equal(10, verify.ExitCode);
+        var findings = JsonDocument.Parse(verify.Output).RootElement.GetProperty("findings").EnumerateArray()
+            .Where(f => f.GetProperty("rule").GetString() == "rotation").Select(f => f.GetProperty("detail").GetString()!).ToArray();
+        Assert.Equal(5, findings.Length);
+        Assert.Contains(findings, f => f.Contains("keeps 1 days instead of 35") && f.Contains("names no approved request"));
+        Assert.Contains(findings, f => f.Contains($"{weekly} is off site at offsite-a") && f.Contains("request rot-home could not execute then"));
+        Assert.Contains(findings, f => f.Contains($"{monthly} is recorded lost"));
+        Assert.Contains(findings, f => f.Contains($"{monthly} is expired on"));
+        Assert.Contains(findings, f => f.Contains($"{monthly} is erased for reuse"));
+        var run = await Run("rotation", "run");
+        Assert.Equal(12, run.ExitCode);
+        Assert.Contains("unproved-record", run.Output + run.Error);
+        Assert.True(Directory.GetFiles(_temp.Sub("offsite-b"), monthly + "*", SearchOption.AllDirectories).Length > 0, "the monthly's image is still at offsite-b");
+
+        // The request the forgery named is not used up: with its quorum and twice the delay it carries the weekly home.
+        Assert.Equal(0, (await Run(["request", "approve", "rot-home", .. keys.As("bob")])).ExitCode);
+        _clock.Advance(TimeSpan.FromHours(49));
+        var home = await Run("request", "execute", "rot-home");
+        Assert.True(home.ExitCode == 0, home.Error);
+        var moved = JsonDocument.Parse((await Run("media", "show", weekly, "--json")).Output).RootElement;
+        Assert.Equal("primary", moved.GetProperty("destination").GetString());
+    }
 }

@@ -94,8 +94,13 @@ public static class LogVerifyCommand
                 claims.Add(new HeadClaim($"--expect-head {head.Position}", head.Position, head.HashHex));
             }
 
+            RotationJournal? rotation = null;
             if (!chainOnly)
-                claims.AddRange(await GatherCopiesAsync(parse, directory, manifest.VaultId, log, problems, cancellationToken));
+            {
+                rotation = await LoadRotationAsync(log, problems, cancellationToken);
+                claims.AddRange(await GatherCopiesAsync(parse, directory, manifest.VaultId, log, rotation, problems, cancellationToken));
+            }
+
             var verifier = chainOnly ? null : new HistoryVerifier(RotationJournal.EventTypes, claims);
             var progress = json ? null : new ThrottledProgress(context.Error, context.Clock);
             var trusted = chainOnly && claims.Count > 0 ? new LogHead(claims[0].Position, Convert.FromHexString(claims[0].Head)) : null;
@@ -106,7 +111,9 @@ public static class LogVerifyCommand
                 || await GenesisHashAsync(log, cancellationToken) == manifest.GenesisHash;
             var violation = report.Violation ?? (genesisMatches ? null
                 : new ChainViolation(1, ViolationKind.Altered, $"the genesis hash differs from the one vault.json recorded at creation ({manifest.GenesisHash}): the whole chain was rebuilt"));
-            var findings = verifier?.Findings ?? [];
+            // The rotation's own rule: a record that loosens protection without a re-proved approval (RotationGuard).
+            var findings = (verifier?.Findings ?? []).Concat(rotation?.Findings ?? []).OrderBy(x => x.Position).ToList();
+            var findingCount = (verifier?.FindingCount ?? 0) + (rotation?.Findings.Count ?? 0);
             var intact = violation is null && findings.Count == 0 && problems.Count == 0;
             var copies = claims.Select(c => new CopyUsed(c.Source, c.Position, c.Head)).ToList();
 
@@ -121,7 +128,7 @@ public static class LogVerifyCommand
                     head = new { report.Head.Position, hash = report.Head.HashHex },
                     violation = violation is null ? null : new { violation.Position, kind = violation.Kind.ToString(), detail = violation.Detail },
                     findings = findings.Select(x => new { x.Position, x.Rule, x.Detail }),
-                    findingCount = verifier?.FindingCount ?? 0,
+                    findingCount,
                     copies,
                     copyProblems = problems,
                     seconds = Math.Round(elapsed.TotalSeconds, 3),
@@ -139,8 +146,8 @@ public static class LogVerifyCommand
 
                 foreach (var x in findings.Take(50))
                     context.Output.WriteLine($"VIOLATION at position {x.Position} ({x.Rule}): {x.Detail}.");
-                if (verifier is { FindingCount: > 50 })
-                    context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"… {verifier.FindingCount - 50:N0} more (--json lists up to 1,000)."));
+                if (findingCount > 50)
+                    context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"… {findingCount - 50:N0} more (--json lists up to 1,000)."));
                 foreach (var problem in problems)
                     context.Output.WriteLine($"COPY PROBLEM: {problem}.");
                 if (intact)
@@ -155,7 +162,7 @@ public static class LogVerifyCommand
                 else if (violation is null && findings.Count > 0)
                 {
                     context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"The chain holds, but {verifier!.FindingCount:N0} records break the vault's rules: someone wrote the log behind the vault's back. Nothing the rules refuse is acted on; compare with a site copy."));
+                        $"The chain holds, but {findingCount:N0} records break the vault's rules: someone wrote the log behind the vault's back. Nothing the rules refuse is acted on; compare with a site copy."));
                 }
             }
 
@@ -164,18 +171,22 @@ public static class LogVerifyCommand
     }
 
     /// <summary>Every checkpoint copy this verify can reach: the site roots of the rotation policy, --images, --checkpoint.</summary>
-    private static async Task<List<HeadClaim>> GatherCopiesAsync(ParseResult parse, string directory, string vaultId, IEventLog log, List<string> problems, CancellationToken ct)
+    private static async Task<RotationJournal?> LoadRotationAsync(IEventLog log, List<string> problems, CancellationToken ct)
     {
-        var copies = new List<(string Source, CheckpointCopy Copy)>();
-        RotationJournal? journal = null;
         try
         {
-            journal = await RotationJournal.LoadAsync(log, "verify", null, ct);
+            return await RotationJournal.LoadAsync(log, "verify", null, ct);
         }
         catch (Exception ex) when (ex is Core.Errors.VaultException or System.Text.Json.JsonException)
         {
             problems.Add($"the rotation journal cannot be read to find the site roots ({ex.Message})");
+            return null;
         }
+    }
+
+    private static async Task<List<HeadClaim>> GatherCopiesAsync(ParseResult parse, string directory, string vaultId, IEventLog log, RotationJournal? journal, List<string> problems, CancellationToken ct)
+    {
+        var copies = new List<(string Source, CheckpointCopy Copy)>();
 
         if (journal?.State.Policy is { } policy)
         {

@@ -94,7 +94,8 @@ public static class CustodianServer
         });
         app.MapDelete("/v1/images/{label}", async (HttpContext context, string label) =>
         {
-            var facts = await store.ReturnAsync(label, Actor(context), context.RequestAborted);
+            var request = context.Request.Query["request"].ToString();
+            var facts = await store.ReturnAsync(label, Actor(context), context.RequestAborted, request.Length > 0 ? request : null);
             return Results.Json(facts, CustodianProtocol.Json);
         });
         app.MapPost("/v1/images/{label}/retain", async (HttpContext context, string label) =>

@@ -232,21 +232,50 @@ public sealed class CustodianStore : IDisposable
         Refuse(409, CustodianProtocol.Codes.Exists, actor, "deposit", label, writeId,
                 $"this custodian already holds {label} (write {held.WriteId}, SHA-256 {held.Sha256}) until {held.RetainUntil:yyyy-MM-dd}; images are written once and never overwritten");
 
-    /// <summary>Gives an image back to the vault (it leaves the custodian and is erased here); refused before its retain-until, whoever asks.</summary>
-    public async Task<ImageFacts> ReturnAsync(string label, string actor, CancellationToken ct)
+    /// <summary>
+    /// Gives an image back to the vault (it leaves the custodian and is erased here); refused before its retain-until,
+    /// whoever asks, unless <paramref name="requestId"/> names a signed rotation request to bring it back that this
+    /// custodian proves itself from its log copy, by its own clock (<see cref="CustodianRelease"/>), once.
+    /// </summary>
+    public async Task<ImageFacts> ReturnAsync(string label, string actor, CancellationToken ct, string? requestId = null)
     {
         label = CheckName(label, "label");
         await _gate.WaitAsync(ct);
         try
         {
             var facts = Find(label) ?? throw Refuse(404, CustodianProtocol.Codes.NotFound, actor, "return", label, null, $"this custodian holds no image {label}");
+            var why = $"retention ended {facts.RetainUntil:yyyy-MM-dd}";
             if (facts.RetainedOn(Today))
-                throw Refuse(423, CustodianProtocol.Codes.Retained, actor, "return", label, facts.WriteId,
-                    $"{label} is kept until {facts.RetainUntil:yyyy-MM-dd} by this custodian's clock (today {Today:yyyy-MM-dd}); no credential can take it back or erase it before then");
+            {
+                if (requestId is null)
+                    throw Refuse(423, CustodianProtocol.Codes.Retained, actor, "return", label, facts.WriteId,
+                        $"{label} is kept until {facts.RetainUntil:yyyy-MM-dd} by this custodian's clock (today {Today:yyyy-MM-dd}); no credential can take it back or erase it before then, only a rotation request signed by the quorum ('?request=ID')");
+                var pin = File.Exists(Path.Combine(_root, PinFile)) ? JsonSerializer.Deserialize<VaultPin>(File.ReadAllBytes(Path.Combine(_root, PinFile))) : null;
+                IReadOnlyList<string> signers;
+                try
+                {
+                    if (pin is null)
+                        throw new CustodianRefusal(423, CustodianProtocol.Codes.Retained, "this custodian has pinned no vault yet, so it knows no approvers");
+                    signers = await CustodianRelease.ProveAsync(LogCopy, pin.VaultId, pin.GenesisHash, requestId, label, UsedRequests(), _clock.GetUtcNow(), ct);
+                }
+                catch (CustodianRefusal refusal)
+                {
+                    throw Refuse(refusal.Status, refusal.Code, actor, "return", label, facts.WriteId,
+                        $"{label} is kept until {facts.RetainUntil:yyyy-MM-dd} and was not released early: {refusal.Message}");
+                }
+                catch (FormatException ex)
+                {
+                    throw Refuse(423, CustodianProtocol.Codes.Retained, actor, "return", label, facts.WriteId, $"{label} was not released early: this custodian's log copy cannot be read ({ex.Message})");
+                }
+
+                File.AppendAllText(UsedRequestsPath, requestId + "\n");
+                why = $"released early, before {facts.RetainUntil:yyyy-MM-dd}, by request {requestId} signed by {string.Join(", ", signers)} (proved here)";
+            }
+
             var released = Path.Combine(Released, $"{label}.{facts.WriteId}.json");
             File.Move(Path.ChangeExtension(ImagePath(label), ".json"), released, overwrite: true);
             File.Delete(ImagePath(label));
-            Journal.Append(_clock.GetUtcNow(), actor, "return", "released", label, facts.WriteId, facts.Sha256, $"retention ended {facts.RetainUntil:yyyy-MM-dd}");
+            Journal.Append(_clock.GetUtcNow(), actor, "return", "released", label, facts.WriteId, facts.Sha256, why);
             return facts;
         }
         finally
@@ -254,6 +283,12 @@ public sealed class CustodianStore : IDisposable
             _gate.Release();
         }
     }
+
+    private string UsedRequestsPath => Path.Combine(Released, "requests.txt");
+
+    /// <summary>The requests that have released an image early here (each releases once).</summary>
+    private HashSet<string> UsedRequests() =>
+        File.Exists(UsedRequestsPath) ? File.ReadLines(UsedRequestsPath).Where(l => l.Length > 0).ToHashSet(StringComparer.Ordinal) : [];
 
     /// <summary>Extends an image's retention; a shorter one is refused (compliance mode: retention only grows).</summary>
     public async Task<ImageFacts> ExtendAsync(string label, string? until, string actor, CancellationToken ct)

@@ -85,6 +85,35 @@ public sealed class ImageEffects(SiteLayout layout, FileSegmentStore store, stri
     }
 
     /// <summary>
+    /// Brings a medium still needed back from its custodian under an approved rotation request: the image is read back
+    /// (checked against the SHA-256 written) into transit on the primary, then the custodian is asked to release it
+    /// early, which it does only after proving <paramref name="requestId"/> itself. Refused or unreachable: the
+    /// downloaded copy is removed and the medium stays where it is.
+    /// </summary>
+    public async Task BringBackAsync(MediumInfo medium, string from, string requestId, CancellationToken ct)
+    {
+        var source = layout.CustodianOf(from) ?? throw new InvalidOperationException($"{from} has no custodian.");
+        var transit = layout.ImageOf(medium.Label, null);
+        Directory.CreateDirectory(Path.GetDirectoryName(transit)!);
+        using var client = CustodianClient.For(source);
+        try
+        {
+            await client.DownloadAsync(medium.Label, medium.ImageSha256 ?? throw new StorageCorruptException($"The log records no image SHA-256 for {medium.Label}."), transit, ct);
+            await client.ReturnAsync(medium.Label, ct, requestId);
+        }
+        catch (CustodianUnavailableException ex)
+        {
+            File.Delete(transit);
+            throw new MoveDeferredException($"{medium.Label} stays at {from}: {ex.Message}", ex);
+        }
+        catch (CustodianRefusedException ex)
+        {
+            File.Delete(transit);
+            throw new MoveDeferredException($"{medium.Label} stays at {from}: its custodian did not release it ({ex.Message}).", ex, FailureKind.Refused);
+        }
+    }
+
+    /// <summary>
     /// Ships a medium. Towards a custodian, the image is deposited at once with its facts (the custodian keeps it in
     /// transit until the arrival date by its own clock) and only then removed from the primary: it is never parked on
     /// the primary's disk. From a custodian, the custodian is asked to give it back, which it refuses before the

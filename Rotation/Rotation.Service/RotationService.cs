@@ -251,7 +251,19 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
             throw new StorageRefusedException($"{label} is already at {destination}.");
         var courierDays = Math.Max(policy.Site(destination).CourierDays, policy.Site(medium.Site).CourierDays);
         var shipped = new MediumShipped(label, medium.Site, destination, Today, Today.AddDays(Math.Max(courierDays, 1)), approvedBy);
-        await new ImageEffects(new SiteLayout(vaultDirectory, policy), store, vaultId, policy.DriveSite).ShipAsync(medium, medium.Site, destination, shipped.ArrivesBy, ct);
+        var layout = new SiteLayout(vaultDirectory, policy);
+        var effects = new ImageEffects(layout, store, vaultId, policy.DriveSite);
+        if (approvedBy is not null && layout.CustodianOf(medium.Site) is not null && RotationGuard.BringsHomeEarly(policy, medium, destination))
+        {
+            // The custodian proves the request from its own log copy: send it the records it lacks first.
+            await SyncLogCopiesAsync(layout, policy, log, ct);
+            await effects.BringBackAsync(medium, medium.Site, approvedBy, ct);
+        }
+        else
+        {
+            await effects.ShipAsync(medium, medium.Site, destination, shipped.ArrivesBy, ct);
+        }
+
         await journal.RecordAsync(shipped, ct);
         return shipped;
     }

@@ -3,7 +3,7 @@ using Vault.Core.Errors;
 
 namespace Vault.Ops;
 
-/// <summary>Durations on the command line: a number and a unit, e.g. 90m, 72h, 14d, 5w.</summary>
+/// <summary>Durations on the command line: a number and a unit, e.g. 90m, 72h, 14d, 5w (and seconds, 30s, for drills and tests).</summary>
 public static class Durations
 {
     public static TimeSpan Parse(string text, string option)
@@ -12,6 +12,7 @@ public static class Durations
         {
             switch (text[^1])
             {
+                case 's': return TimeSpan.FromSeconds(n);
                 case 'm': return TimeSpan.FromMinutes(n);
                 case 'h': return TimeSpan.FromHours(n);
                 case 'd': return TimeSpan.FromDays(n);
@@ -22,7 +23,9 @@ public static class Durations
         throw new VaultConfigurationException($"{option} takes a duration such as 90m, 72h, 14d or 5w; got '{text}'.");
     }
 
-    public static string Format(TimeSpan span) => span.TotalDays >= 1 && span.Hours == 0 && span.Minutes == 0
-        ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalDays:0.#}d")
+    public static string Format(TimeSpan span) =>
+        span.TotalDays >= 1 && span.Hours == 0 && span.Minutes == 0 ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalDays:0.#}d")
+        : span < TimeSpan.FromMinutes(1) ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0}s")
+        : span < TimeSpan.FromHours(1) ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalMinutes:0.#}m")
         : string.Create(CultureInfo.InvariantCulture, $"{span.TotalHours:0.#}h");
 }

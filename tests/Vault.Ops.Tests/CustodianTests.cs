@@ -16,6 +16,7 @@ public sealed class CustodianTests : IDisposable
 {
     private readonly TempDir _temp = new();
     private readonly FakeTimeProvider _clock = new();
+    private TestApprovers _keys = null!;
 
     /// <summary>The custodians keep real time; the primary's rotation starts on the latest first Sunday of a month at least 3 days ago.</summary>
     private static readonly DateOnly Today = DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime);
@@ -34,13 +35,13 @@ public sealed class CustodianTests : IDisposable
 
     private Task<CliRun> Run(params string[] args) => CliRun.RunAtAsync(_clock, [.. args, "--vault", _temp.Sub("vault")]);
 
-    private async Task<(CustodianProcess A, CustodianProcess B)> SetUpAsync()
+    private async Task<(CustodianProcess A, CustodianProcess B)> SetUpAsync(DateOnly? start = null, params string[] initArguments)
     {
         var a = await CustodianProcess.InitAndStartAsync("offsite-a", _temp.Sub("custodian-a"), _temp.Sub("offsite-a.token"));
         var b = await CustodianProcess.InitAndStartAsync("offsite-b", _temp.Sub("custodian-b"), _temp.Sub("offsite-b.token"));
-        At(Start);
-        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
-        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
+        At(start ?? Start);
+        var keys = _keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments, .. initArguments])).ExitCode);
         var policy = RotationPolicy.Default(capacityBytes: TapeLayout.MinimumCapacity);
         policy = policy with
         {
@@ -358,5 +359,79 @@ public sealed class CustodianTests : IDisposable
             length = bytes.Length;
             return true;
         }
+    }
+
+    /// <summary>
+    /// Early release is proved by the custodian itself, from its own copy of the log and by its own clock: one
+    /// signature is not enough, an approval forged into the primary's log (valid chain, false signature) reaches the
+    /// custodian's copy and still counts for nothing, the quorum must wait twice the cooling-off delay; then the
+    /// medium comes home with its image read back and checked.
+    /// </summary>
+    [Fact]
+    public async Task a_custodian_releases_an_image_early_only_for_a_request_it_proves_itself_from_its_log_copy()
+    {
+        var start = FirstSundayBefore(Today.AddDays(-4));
+        var (a, b) = await SetUpAsync(start, "--quorum", "2", "--cooling-off", "5s");
+        await using var _a = a;
+        await using var _b = b;
+        await PushAsync(0);
+        Assert.Equal(0, (await Run("rotation", "run", "--courier")).ExitCode);
+        At(start.AddDays(3));
+        Assert.Equal(0, (await Run("rotation", "run", "--courier")).ExitCode);
+        var media = JsonDocument.Parse((await Run("media", "list", "--json")).Output).RootElement.EnumerateArray().ToArray();
+        var w = media.Single(m => m.GetProperty("pool").GetString() == "weekly" && m.GetProperty("site").GetString() == "offsite-a").GetProperty("label").GetString()!;
+        var keys = _keys;
+
+        // From here the primary keeps real time, as the custodians do.
+        _clock.SetUtcNow(TimeProvider.System.GetUtcNow());
+        var propose = await Run(["rotation", "propose", "--ship", w, "--to", "primary", "--reason", "inspect the tape", "--id", "rot-early", .. keys.As("alice")]);
+        Assert.True(propose.ExitCode == 0, propose.Error);
+        var backdoor = new Backdoor(_temp.Sub("vault"), null);
+        var version = (await backdoor.ReadAsync()).Where(r => r.StreamId == "deletion-rot-early").Max(r => r.StreamVersion);
+        var forged = Vault.Services.EventCodec.Encode(new Vault.Core.Governance.DeletionApproved("rot-early", "bob", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(64)), _clock.GetUtcNow()), "mallory");
+        await backdoor.AppendAsync("deletion-rot-early", version + 1, forged.EventType, System.Text.Encoding.UTF8.GetString(forged.Payload), _clock.GetUtcNow());
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        var sync = await Run("rotation", "run"); // sends the custodians the log, forged approval included
+        Assert.True(sync.ExitCode is 0 or 12, sync.Error);
+        using var httpA = a.Client();
+        var oneKey = await httpA.DeleteAsync($"{CustodianProtocol.Image(w)}?request=rot-early");
+        var alone = await Run("request", "execute", "rot-early");
+
+        Assert.Equal(HttpStatusCode.Locked, oneKey.StatusCode);
+        Assert.Contains("has 1 of the 2 signatures it needs", await oneKey.Content.ReadAsStringAsync()); // the forged approval counted for nothing
+        Assert.Equal(11, alone.ExitCode);
+
+        var bob = await Run(["request", "approve", "rot-early", .. keys.As("bob")]);
+        Assert.True(bob.ExitCode == 0, bob.Error);
+        var approvedAt = TimeProvider.System.GetUtcNow();
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True((await Run("rotation", "run")).ExitCode is 0 or 12);
+        var tooSoon = await httpA.DeleteAsync($"{CustodianProtocol.Image(w)}?request=rot-early");
+        Assert.Equal(HttpStatusCode.Locked, tooSoon.StatusCode); // twice the cooling-off delay, by the custodian's clock
+        Assert.Contains("is cooling off", await tooSoon.Content.ReadAsStringAsync());
+        Assert.Single(await ListAsync(a));
+
+        var wait = approvedAt.AddSeconds(11) - TimeProvider.System.GetUtcNow();
+        if (wait > TimeSpan.Zero)
+            await Task.Delay(wait);
+        _clock.SetUtcNow(TimeProvider.System.GetUtcNow());
+        var execute = await Run("request", "execute", "rot-early");
+        Assert.True(execute.ExitCode == 0, execute.Error + execute.Output);
+        Assert.Empty(await ListAsync(a));
+        var journal = await httpA.GetStringAsync(CustodianProtocol.Journal);
+        Assert.Contains("released early", journal);
+        Assert.Contains("signed by alice, bob (proved here)", journal);
+        var shown = JsonDocument.Parse((await Run("media", "show", w, "--json")).Output).RootElement;
+        Assert.Equal("primary", shown.GetProperty("destination").GetString());
+        Assert.Single(Directory.GetFiles(_temp.Sub("vault"), w + "*.vtape", SearchOption.AllDirectories)); // read back, hash checked
+        _clock.Advance(TimeSpan.FromDays(2));
+        var receive = await Run("media", "receive", w);
+        Assert.True(receive.ExitCode == 0, receive.Error);
+
+        // The forged approval is named; the shipment it did not carry is not.
+        var verify = await Run("log", "verify", "--json");
+        var findings = JsonDocument.Parse(verify.Output).RootElement.GetProperty("findings").EnumerateArray().Select(f => f.GetProperty("detail").GetString()!).ToArray();
+        Assert.Equal(10, verify.ExitCode);
+        Assert.Contains("rot-early", Assert.Single(findings));
     }
 }

@@ -94,8 +94,9 @@ public sealed class CustodianClient : IDisposable
     public Task<IReadOnlyList<CustodyEntry>> ListAsync(CancellationToken ct) =>
         SendAsync<IReadOnlyList<CustodyEntry>>(new HttpRequestMessage(HttpMethod.Get, CustodianProtocol.Images), "list images", ct);
 
-    public Task<ImageFacts> ReturnAsync(string label, CancellationToken ct) =>
-        SendAsync<ImageFacts>(new HttpRequestMessage(HttpMethod.Delete, CustodianProtocol.Image(label)), $"return {label}", ct);
+    /// <summary>Takes an image back; before its retain-until only with <paramref name="requestId"/>, an approved rotation request the custodian proves itself.</summary>
+    public Task<ImageFacts> ReturnAsync(string label, CancellationToken ct, string? requestId = null) =>
+        SendAsync<ImageFacts>(new HttpRequestMessage(HttpMethod.Delete, CustodianProtocol.Image(label) + (requestId is null ? "" : $"?request={Uri.EscapeDataString(requestId)}")), $"return {label}", ct);
 
     public Task<ImageFacts> ExtendAsync(string label, DateOnly until, CancellationToken ct) =>
         SendAsync<ImageFacts>(new HttpRequestMessage(HttpMethod.Post, $"{CustodianProtocol.Retain(label)}?until={until:yyyy-MM-dd}"), $"extend {label}", ct);

@@ -113,6 +113,45 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
     }
 
     /// <summary>
+    /// The primary keeps each custodian's journal head (sites/SITE.journal-head, "COUNT HASH") as an outside witness:
+    /// the journal is chained, so a line can be hidden only by cutting the journal short or rewriting and re-chaining
+    /// it. Each run reads the journal back and checks that the line it saw last is still there, with the same hash.
+    /// </summary>
+    public static async Task<PlanWarning?> CheckJournalHeadAsync(SiteLayout layout, string site, Custodians.CustodianClient client, CancellationToken ct)
+    {
+        if (client.JournalHead is not { } head)
+            return null;
+        Directory.CreateDirectory(layout.Root);
+        var path = Path.Combine(layout.Root, site + ".journal-head");
+        if (File.Exists(path) && File.ReadAllText(path).Trim().Split(' ') is [var count, var hash]
+            && long.TryParse(count, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seen) && seen > 0)
+        {
+            string? found = null;
+            if (head.Count >= seen)
+            {
+                using var reader = new StringReader(await client.JournalAsync(ct));
+                for (long n = 1; reader.ReadLine() is { } line; n++)
+                {
+                    if (n == seen)
+                    {
+                        found = line.Split(' ', 2)[0];
+                        break;
+                    }
+                }
+            }
+
+            if (!string.Equals(found, hash, StringComparison.OrdinalIgnoreCase))
+            {
+                return new PlanWarning("custodian-journal-rewritten",
+                    $"The journal of {site}'s custodian no longer holds line {seen} as this primary saw it ({hash}; now {found ?? $"absent, {head.Count} lines"}): it was cut short or rewritten at the site. Ask the site to run 'vault site verify' and keep its journal for examination.");
+            }
+        }
+
+        File.WriteAllText(path, $"{head.Count} {head.Hash}\n");
+        return null;
+    }
+
+    /// <summary>
     /// Leaves the checkpoint at every site: checkpoint.json at a directory site's root, a deposit at a custodian (which
     /// keeps every one and refuses one that contradicts a kept one); 'vault log verify' compares with them. A custodian
     /// that cannot be reached is a warning: the next run leaves a newer one.
@@ -128,6 +167,8 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
                 try
                 {
                     await client.PutCheckpointAsync(copy, ct);
+                    if (await CheckJournalHeadAsync(layout, site.Name, client, ct) is { } rewritten)
+                        warnings.Add(rewritten);
                 }
                 catch (Custodians.CustodianUnavailableException ex)
                 {

@@ -249,6 +249,17 @@ public sealed class CustodianTests : IDisposable
         var held = Assert.Single(await ListAsync(a));
         Assert.Equal(weekly.GetProperty("imageSha256").GetString(), held.GetProperty("facts").GetProperty("sha256").GetString());
         Assert.False(File.Exists(image));
+
+        // Someone at the site cuts its journal short (what is left still chains): the primary kept the head it saw.
+        await a.KillAsync();
+        var journalFile = Path.Combine(a.Root, "journal.log");
+        var lines = await File.ReadAllLinesAsync(journalFile);
+        await File.WriteAllLinesAsync(journalFile, lines[..^2]);
+        await a.StartAsync();
+        At(Start.AddDays(2));
+        var cut = await Run("rotation", "run", "--courier");
+        Assert.Equal(12, cut.ExitCode);
+        Assert.Contains("custodian-journal-rewritten", cut.Error);
         Assert.Equal(0, await a.TerminateAsync());
     }
 

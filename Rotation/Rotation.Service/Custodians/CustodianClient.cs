@@ -268,8 +268,27 @@ public sealed class CustodianClient : IDisposable
         }
     }
 
+    /// <summary>The custodian's journal as it is on its disk (lines "HASH PREV JSON").</summary>
+    public async Task<string> JournalAsync(CancellationToken ct)
+    {
+        using var response = await Call(() => _http.GetAsync(CustodianProtocol.Journal, ct), "journal");
+        await ThrowIfRefused(response, ct);
+        return await response.Content.ReadAsStringAsync(ct);
+    }
+
+    /// <summary>The custodian's journal head as its last answer gave it (<c>Vault-Journal-Head: COUNT HASH</c>), if it did.</summary>
+    public (long Count, string Hash)? JournalHead { get; private set; }
+
+    private void NoteJournalHead(HttpResponseMessage response)
+    {
+        if (response.Headers.TryGetValues(CustodianProtocol.JournalHeader, out var values) && values.FirstOrDefault()?.Split(' ') is [var count, var hash]
+            && long.TryParse(count, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
+            JournalHead = (n, hash);
+    }
+
     private async Task ThrowIfRefused(HttpResponseMessage response, CancellationToken ct)
     {
+        NoteJournalHead(response);
         if (response.IsSuccessStatusCode)
             return;
         CustodianError? error = null;

@@ -51,7 +51,7 @@ internal static class CustodianRelease
 
         if (governance.VaultId != pinnedVaultId)
             throw Refused($"the log copy is of vault {governance.VaultId}, not the pinned {pinnedVaultId}");
-        var events = records.Where(r => r.StreamId == stream).Select(r => (r.Position, Event: EventCodec.Decode(r) as IDeletionEvent))
+        var events = records.Where(r => r.StreamId == stream).Select(r => (r.Position, Event: EventCodec.Decode(r) as IRequestEvent))
             .Where(r => r.Event is not null).Select(r => (r.Position, r.Event!)).ToList();
         if (events.Count == 0)
             throw Refused($"this custodian's log copy holds no request {requestId} (the primary sends its log on each rotation run; send it, then ask again)");

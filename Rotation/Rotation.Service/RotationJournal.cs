@@ -36,6 +36,9 @@ public sealed class RotationJournal
 
     private static readonly Dictionary<Type, string> Names = Types.ToDictionary(p => p.Value, p => p.Key);
 
+    /// <summary>The rotation's type names and the events they carry (docs/log-format.md lists each).</summary>
+    public static IReadOnlyDictionary<string, Type> Current => Types;
+
     /// <summary>The rotation's event type names, for verification of the whole log.</summary>
     public static IReadOnlySet<string> EventTypes { get; } = Types.Keys.ToHashSet(StringComparer.Ordinal);
     private readonly IEventLog _log;
@@ -105,10 +108,10 @@ public sealed class RotationJournal
     {
         if (!DeletionService.IsValidId(requestId))
             return $"it names no valid request ('{requestId}')";
-        var records = new List<(long, IDeletionEvent)>();
+        var records = new List<(long, IRequestEvent)>();
         await foreach (var r in log.ReadStreamAsync(DeletionService.StreamOf(requestId), 0, ct))
         {
-            if (r.Position < at.Position && EventCodec.Decode(r) is IDeletionEvent d)
+            if (r.Position < at.Position && EventCodec.Decode(r) is IRequestEvent d)
                 records.Add((r.Position, d));
         }
 

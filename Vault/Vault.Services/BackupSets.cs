@@ -112,19 +112,19 @@ public sealed class BackupSets(IEventLog log)
     public async Task<IReadOnlyList<BackupSetState>> ListAsync(CancellationToken cancellationToken = default)
     {
         var sets = new Dictionary<string, BackupSetState>(StringComparer.Ordinal);
-        var requests = new Dictionary<string, List<(long, IDeletionEvent)>>(StringComparer.Ordinal);
+        var requests = new Dictionary<string, List<(long, IRequestEvent)>>(StringComparer.Ordinal);
         var executed = new List<string>();
         var releases = new List<LegalHoldReleased>();
         await foreach (var record in log.ReadSelectedAsync(Wanted, cancellationToken))
         {
             if (record.StreamId.StartsWith(DeletionService.StreamPrefix, StringComparison.Ordinal))
             {
-                if (EventCodec.Decode(record) is not IDeletionEvent d)
+                if (EventCodec.Decode(record) is not IRequestEvent d)
                     continue;
                 if (!requests.TryGetValue(d.RequestId, out var list))
                     requests[d.RequestId] = list = [];
                 list.Add((record.Position, d));
-                if (d is DeletionExecuted)
+                if (d is RequestExecuted)
                     executed.Add(d.RequestId);
                 continue;
             }

@@ -87,7 +87,7 @@ public sealed class DeletionExecutor(IEventLog log, ISegmentStore store, TimePro
         var kept = await ReferencedAsync(sets.Where(s => s.Status == SetStatus.Sealed && !targets.Contains(s.Sealed!.SetId)), ct);
         kept.UnionWith(await new BackupSets(log).OpenSetSegmentsAsync(sets, ct));
         if (view.Proof.Execution is { } done)
-            return new ExecutionResult(view, await RemoveAsync([.. done.SegmentsRemoved.Where(h => !kept.Contains(h))], ct), Completed: true);
+            return new ExecutionResult(view, await RemoveAsync([.. done.SegmentsToRemove.Where(h => !kept.Contains(h))], ct), Completed: true);
 
         var doomed = await ReferencedAsync(sets.Where(s => s.Status == SetStatus.Sealed && targets.Contains(s.Sealed!.SetId)), ct);
         doomed.ExceptWith(kept);

@@ -12,7 +12,7 @@ namespace Vault.Services;
 /// the vault derived), the stream version it was read at, every decoded record (refused attempts too, for people), and
 /// the proof with what did not hold.
 /// </summary>
-public sealed record DeletionRequestView(DeletionRequestState State, long Version, IReadOnlyList<IDeletionEvent> Events)
+public sealed record DeletionRequestView(DeletionRequestState State, long Version, IReadOnlyList<IRequestEvent> Events)
 {
     public RequestProof Proof { get; init; } = new();
 }
@@ -41,12 +41,12 @@ public sealed partial class DeletionService(IEventLog log, TimeProvider clock)
 
     public async Task<DeletionRequestView> LoadAsync(string requestId, GovernanceState governance, CancellationToken cancellationToken = default)
     {
-        var records = new List<(long, IDeletionEvent)>();
+        var records = new List<(long, IRequestEvent)>();
         var version = -1L;
         await foreach (var record in log.ReadStreamAsync(StreamOf(requestId), 0, cancellationToken))
         {
             version = record.StreamVersion;
-            if (EventCodec.Decode(record) is IDeletionEvent e)
+            if (EventCodec.Decode(record) is IRequestEvent e)
                 records.Add((record.Position, e));
         }
 
@@ -56,10 +56,10 @@ public sealed partial class DeletionService(IEventLog log, TimeProvider clock)
     public async Task<IReadOnlyList<DeletionRequestView>> ListAsync(CancellationToken cancellationToken = default)
     {
         var governance = await GovernanceReader.ReadStateAsync(log, null, cancellationToken);
-        var streams = new Dictionary<string, (List<(long, IDeletionEvent)> Records, long Version)>(StringComparer.Ordinal);
+        var streams = new Dictionary<string, (List<(long, IRequestEvent)> Records, long Version)>(StringComparer.Ordinal);
         await foreach (var record in log.ReadStreamsStartingWithAsync(StreamPrefix, cancellationToken))
         {
-            if (EventCodec.Decode(record) is not IDeletionEvent e)
+            if (EventCodec.Decode(record) is not IRequestEvent e)
                 continue;
             if (!streams.TryGetValue(record.StreamId, out var entry))
                 streams[record.StreamId] = entry = ([], -1);
@@ -70,7 +70,7 @@ public sealed partial class DeletionService(IEventLog log, TimeProvider clock)
         return [.. streams.Values.Select(s => View(s.Records, s.Version, governance))];
     }
 
-    private static DeletionRequestView View(List<(long Position, IDeletionEvent Event)> records, long version, GovernanceState governance)
+    private static DeletionRequestView View(List<(long Position, IRequestEvent Event)> records, long version, GovernanceState governance)
     {
         var proof = RequestProof.Of(records, p => governance.ContextAt(p, default));
         return new DeletionRequestView(proof.State, version, [.. records.Select(r => r.Event)]) { Proof = proof };
@@ -124,7 +124,7 @@ public sealed partial class DeletionService(IEventLog log, TimeProvider clock)
     public async Task<DeletionRequestView> MarkExecutedAsync(DeletionRequestState state, string actor, CancellationToken cancellationToken)
     {
         await log.AppendAsync(StreamOf(state.RequestId), ExpectedVersion.Any,
-            [EventCodec.Encode(new DeletionExecuted(state.RequestId, state.Targets, [], clock.GetUtcNow()), actor)], cancellationToken);
+            [EventCodec.Encode(new RequestExecuted(state.RequestId, state.Targets, [], clock.GetUtcNow()), actor)], cancellationToken);
         return await LoadAsync(state.RequestId, cancellationToken);
     }
 

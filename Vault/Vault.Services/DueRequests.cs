@@ -47,7 +47,7 @@ public sealed class DueRequests(IEventLog log, ISegmentStore store, TimeProvider
                     return outcomes; // the rules changed: the next run decides the rest under them
             }
             else if (state.Status == DeletionStatus.Executed && state.Kind == RequestKind.Delete
-                     && view.Proof.Execution is { } done && await AnyLeftAsync(done.SegmentsRemoved, ct))
+                     && view.Proof.Execution is { } done && await AnyLeftAsync(done.SegmentsToRemove, ct))
             {
                 var result = await executor.ExecuteAsync(state.RequestId, Actor, ct);
                 outcomes.Add(new DueOutcome(state.RequestId, state.Kind, "finished-removal", result.SegmentsRemoved.Count));

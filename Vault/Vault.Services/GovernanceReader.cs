@@ -93,10 +93,10 @@ public static class GovernanceReader
     {
         if (!DeletionService.IsValidId(change.RequestId))
             return $"it names no valid request ('{change.RequestId}')";
-        var records = new List<(long, IDeletionEvent)>();
+        var records = new List<(long, IRequestEvent)>();
         await foreach (var r in log.ReadStreamAsync(DeletionService.StreamOf(change.RequestId), 0, cancellationToken))
         {
-            if (r.Position < position && EventCodec.Decode(r) is IDeletionEvent e)
+            if (r.Position < position && EventCodec.Decode(r) is IRequestEvent e)
                 records.Add((r.Position, e));
         }
 

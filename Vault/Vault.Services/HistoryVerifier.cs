@@ -249,7 +249,7 @@ public sealed partial class HistoryVerifier(IReadOnlySet<string> otherKnownTypes
             CheckWitness(record.Position, signed);
         switch (e)
         {
-            case IDeletionEvent d:
+            case IRequestEvent d:
                 ObserveRequest(record.Position, d);
                 break;
             case GovernanceChanged change:
@@ -308,7 +308,7 @@ public sealed partial class HistoryVerifier(IReadOnlySet<string> otherKnownTypes
         }
     }
 
-    private void ObserveRequest(long position, IDeletionEvent d)
+    private void ObserveRequest(long position, IRequestEvent d)
     {
         if (!_requests.TryGetValue(d.RequestId, out var proof))
             _requests[d.RequestId] = proof = new RequestProof();
@@ -536,7 +536,7 @@ public sealed partial class HistoryVerifier(IReadOnlySet<string> otherKnownTypes
         _ when streamId.Contains('/', StringComparison.Ordinal) && e is not SegmentStored => $"a {e.GetType().Name} on the segment stream '{streamId}'",
         GovernanceChanged when streamId != VaultStreams.Vault => "a governance change outside stream 'vault'",
         CheckpointRecorded when streamId != CheckpointRecorded.Stream => "a checkpoint outside stream 'checkpoints'",
-        IDeletionEvent d when streamId != DeletionService.StreamPrefix + d.RequestId => $"an event of request {d.RequestId} on stream '{streamId}'",
+        IRequestEvent d when streamId != DeletionService.StreamPrefix + d.RequestId => $"an event of request {d.RequestId} on stream '{streamId}'",
         SegmentStored s when streamId != SetStreams.OfSegment(s.SetId, s.Sequence) => $"segment {s.Sequence} of set {s.SetId} on stream '{streamId}'",
         SetOpened o when streamId != SetStreams.Of(o.SetId) => $"set {o.SetId} opened on stream '{streamId}'",
         SetSealed s when streamId != SetStreams.Of(s.SetId) => $"set {s.SetId} sealed on stream '{streamId}'",

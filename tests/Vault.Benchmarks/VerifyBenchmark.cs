@@ -69,12 +69,12 @@ public static class VerifyBenchmark
                 var digest = SigningPayload.TargetsDigest([target]);
                 var head = await log.ReadHeadAsync();
                 var seen = new Witness(head.Position, head.HashHex);
-                var requested = new DeletionRequested(request, [target], digest, "old", "alice", Sign(alice.PrivateKey, vaultId, SignedAction.Request, request, digest, seen), clock.GetUtcNow(), SeenPosition: seen.Position, SeenHead: seen.Head);
-                var approved = new DeletionApproved(request, "bob", Sign(bob.PrivateKey, vaultId, SignedAction.Approve, request, digest, seen), clock.GetUtcNow(), seen.Position, seen.Head);
-                var quorum = new DeletionQuorumReached(request, ["alice", "bob"], clock.GetUtcNow() + rules.CoolingOff, clock.GetUtcNow());
+                var requested = new RequestOpened(request, [target], digest, "old", "alice", Sign(alice.PrivateKey, vaultId, SignedAction.Request, request, digest, seen), clock.GetUtcNow(), SeenPosition: seen.Position, SeenHead: seen.Head);
+                var approved = new RequestApproved(request, "bob", Sign(bob.PrivateKey, vaultId, SignedAction.Approve, request, digest, seen), clock.GetUtcNow(), seen.Position, seen.Head);
+                var quorum = new RequestQuorumReached(request, ["alice", "bob"], clock.GetUtcNow() + rules.CoolingOff, clock.GetUtcNow());
                 await log.AppendAsync(DeletionService.StreamOf(request), ExpectedVersion.NoStream, [EventCodec.Encode(requested, "alice"), EventCodec.Encode(approved, "bob"), EventCodec.Encode(quorum, "bob")]);
                 clock.Advance(rules.CoolingOff + TimeSpan.FromMinutes(1));
-                await log.AppendAsync(DeletionService.StreamOf(request), ExpectedVersion.Exactly(2), [EventCodec.Encode(new DeletionExecuted(request, [target], [], clock.GetUtcNow()), "scheduler")]);
+                await log.AppendAsync(DeletionService.StreamOf(request), ExpectedVersion.Exactly(2), [EventCodec.Encode(new RequestExecuted(request, [target], [], clock.GetUtcNow()), "scheduler")]);
                 written += 4;
             }
 

@@ -28,7 +28,7 @@ public sealed class AuditRequestsTests : IDisposable
         Assert.Equal(0, (await Run(["governance", "propose", "--cooling-off", "96h", "--reason", "slower", "--id", "gov-1", .. keys.As("bob")])).ExitCode);
         var clean = await Run("audit", "requests", "--json");
         // Root on the primary appends an approval by carol that carol never signed.
-        await new Backdoor(_temp.Sub("vault"), null).AppendAsync("deletion-del-1", 2, "DeletionApproved.v1",
+        await new Backdoor(_temp.Sub("vault"), null).AppendAsync("deletion-del-1", 2, "RequestApproved.v1",
             $$"""{"requestId":"del-1","approvedBy":"carol","signature":"{{new string('0', 128)}}","at":"2026-11-05T09:00:00+00:00"}""", _clock.GetUtcNow());
         var forged = await Run("audit", "requests", "--kind", "delete", "--json");
         var governanceOnly = await Run("audit", "requests", "--kind", "governance", "--from", "2026-11-04", "--json");

@@ -86,8 +86,8 @@ public sealed class CodeSpacesDrillTests : IDisposable
         Assert.Equal(0, (await Run("log", "verify")).ExitCode);
         var attempts = JsonDocument.Parse((await Run("deletion", "show", "del-evil", "--json")).Output).RootElement.GetProperty("history")
             .EnumerateArray().Select(e => e.GetProperty("type").GetString()).ToArray();
-        Assert.Equal(4, attempts.Count(t => t == "DeletionAttemptRefused"));
-        Assert.Contains("DeletionExpired", attempts);
+        Assert.Equal(4, attempts.Count(t => t == "RequestAttemptRefused"));
+        Assert.Contains("RequestExpired", attempts);
     }
 
     private async Task<string> WrongPasswordAsync()

@@ -399,7 +399,7 @@ public sealed class CustodianTests : IDisposable
         Assert.True(propose.ExitCode == 0, propose.Error);
         var backdoor = new Backdoor(_temp.Sub("vault"), null);
         var version = (await backdoor.ReadAsync()).Where(r => r.StreamId == "deletion-rot-early").Max(r => r.StreamVersion);
-        var forged = Vault.Services.EventCodec.Encode(new Vault.Core.Governance.DeletionApproved("rot-early", "bob", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(64)), _clock.GetUtcNow()), "mallory");
+        var forged = Vault.Services.EventCodec.Encode(new Vault.Core.Governance.RequestApproved("rot-early", "bob", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(64)), _clock.GetUtcNow()), "mallory");
         await backdoor.AppendAsync("deletion-rot-early", version + 1, forged.EventType, System.Text.Encoding.UTF8.GetString(forged.Payload), _clock.GetUtcNow());
         _clock.Advance(TimeSpan.FromSeconds(1));
         var sync = await Run("rotation", "run"); // sends the custodians the log, forged approval included

@@ -86,7 +86,7 @@ public sealed class DeletionCliTests : IDisposable
         Assert.Equal(11, run.ExitCode);
         Assert.Contains("not a registered approver", run.Error);
         var last = JsonDocument.Parse(tail.Output).RootElement.EnumerateArray().Last();
-        Assert.Equal("DeletionAttemptRefused.v1", last.GetProperty("eventType").GetString());
+        Assert.Equal("RequestAttemptRefused.v1", last.GetProperty("eventType").GetString());
         Assert.Equal("mallory", last.GetProperty("payload").GetProperty("actor").GetString());
     }
 

@@ -86,11 +86,11 @@ public sealed class TrustTests : IDisposable
                 "signed-over-another-request" => ("bob", Sign("bob", SigningPayload.For(vaultId, SignedAction.Approve, "del-other", SigningPayload.TargetsDigest(["s1"])))),
                 _ => ("mallory", Sign(null, SigningPayload.For(vaultId, SignedAction.Approve, "del-attack", SigningPayload.TargetsDigest(["s1"])))),
             };
-            await _backdoor.AppendAsync(stream, version++, DeletionApproved.EventType, Json(new DeletionApproved("del-attack", signer, signature, at)), at);
+            await _backdoor.AppendAsync(stream, version++, RequestApproved.EventType, Json(new RequestApproved("del-attack", signer, signature, at)), at);
         }
 
-        await _backdoor.AppendAsync(stream, version, DeletionQuorumReached.EventType, Json(new DeletionQuorumReached("del-attack", ["alice", "bob"], at - TimeSpan.FromDays(1), at)), at);
-        var forged = forgery == "quorum-without-approvals" ? await PositionOfAsync(DeletionQuorumReached.EventType) : await PositionOfAsync(DeletionApproved.EventType);
+        await _backdoor.AppendAsync(stream, version, RequestQuorumReached.EventType, Json(new RequestQuorumReached("del-attack", ["alice", "bob"], at - TimeSpan.FromDays(1), at)), at);
+        var forged = forgery == "quorum-without-approvals" ? await PositionOfAsync(RequestQuorumReached.EventType) : await PositionOfAsync(RequestApproved.EventType);
         Assert.Equal(0, (await Run("log", "verify", "--chain-only")).ExitCode); // the chain alone is fooled
         _clock.Advance(TimeSpan.FromHours(3));
 
@@ -184,7 +184,7 @@ public sealed class TrustTests : IDisposable
 
         await _backdoor.RewriteAsync(records => rewrite switch
         {
-            "veto" => [.. records.Where(r => r.EventType != DeletionVetoed.EventType)],
+            "veto" => [.. records.Where(r => r.EventType != RequestVetoed.EventType)],
             "hold" => [.. records.Where(r => r.EventType != Core.Sets.LegalHoldPlaced.EventType)],
             "sealed" => [.. records.Where(r => !(r.EventType == Core.Sets.SetSealed.EventType && r.StreamId == "set-s2"))],
             "genesis" => [ForgedGenesis(records[0]), .. records.Skip(1)],

@@ -27,7 +27,7 @@ public static class DeletionDecider
             RequestKind.Rotation => command.Loosening is { Count: > 0 } why ? why : ["a rotation action that loosens protection"],
             _ => null,
         };
-        return Accept(new DeletionRequested(command.RequestId, targets, digest, command.Reason, command.RequestedBy.Value, Convert.ToHexStringLower(command.Signature), context.Now,
+        return Accept(new RequestOpened(command.RequestId, targets, digest, command.Reason, command.RequestedBy.Value, Convert.ToHexStringLower(command.Signature), context.Now,
             command.Kind, command.Governance, command.RulesVersion, loosening, command.Seen?.Position, command.Seen?.Head, command.Kind == RequestKind.Rotation ? command.Subject : null));
     }
 
@@ -78,10 +78,10 @@ public static class DeletionDecider
             return Refuse(command.RequestId, command.ApprovedBy.Value, action, RefusalCode.DuplicateApproval,
                 $"{command.ApprovedBy} has already signed request {command.RequestId}; quorum needs {context.Rules.Quorum} different approvers.", context);
 
-        var approved = new DeletionApproved(command.RequestId, command.ApprovedBy.Value, Convert.ToHexStringLower(command.Signature), context.Now, command.Seen?.Position, command.Seen?.Head);
+        var approved = new RequestApproved(command.RequestId, command.ApprovedBy.Value, Convert.ToHexStringLower(command.Signature), context.Now, command.Seen?.Position, command.Seen?.Head);
         var approvers = state.Approvals.Keys.Append(command.ApprovedBy.Value).Order(StringComparer.Ordinal).ToArray();
         if (state.Status == DeletionStatus.Pending && approvers.Length >= context.Rules.Quorum)
-            return new Decision([approved, new DeletionQuorumReached(command.RequestId, approvers, context.Now + Delay(state, context.Rules), context.Now)], null);
+            return new Decision([approved, new RequestQuorumReached(command.RequestId, approvers, context.Now + Delay(state, context.Rules), context.Now)], null);
         return Accept(approved);
     }
 
@@ -91,7 +91,7 @@ public static class DeletionDecider
             return refused;
         if (OwnRemoval(state, command.VetoedBy, context) is { } own)
             return Refuse(command.RequestId, command.VetoedBy.Value, "veto", RefusalCode.OwnRemoval, own, context);
-        return Accept(new DeletionVetoed(command.RequestId, command.VetoedBy.Value, command.Reason, Convert.ToHexStringLower(command.Signature), context.Now, command.Seen?.Position, command.Seen?.Head));
+        return Accept(new RequestVetoed(command.RequestId, command.VetoedBy.Value, command.Reason, Convert.ToHexStringLower(command.Signature), context.Now, command.Seen?.Position, command.Seen?.Head));
     }
 
     /// <summary>
@@ -112,7 +112,7 @@ public static class DeletionDecider
 
     /// <summary>Records the expiry of a request that never reached quorum; nothing when it is not due.</summary>
     public static Decision Expire(DeletionRequestState state, GovernanceContext context) =>
-        IsExpired(state, context) ? Accept(new DeletionExpired(state.RequestId, context.Now)) : new Decision([], null);
+        IsExpired(state, context) ? Accept(new RequestExpired(state.RequestId, context.Now)) : new Decision([], null);
 
     /// <summary>
     /// May the request execute now? If so, the execution event naming the segments to remove (computed by the caller).
@@ -127,12 +127,12 @@ public static class DeletionDecider
         switch (state.Kind)
         {
             case RequestKind.ChangeGovernance or RequestKind.Rotation:
-                return Accept(new DeletionExecuted(id, state.Targets, [], context.Now));
+                return Accept(new RequestExecuted(id, state.Targets, [], context.Now));
             case RequestKind.ReleaseHold:
                 RequestTargets.TryParseHold(state.Targets[0], out var setId, out var holdId);
                 if (!protections.TryGetValue(setId, out var held) || !held.ActiveHolds.Contains(holdId, StringComparer.Ordinal))
                     return Refuse(id, actor, action, RefusalCode.InvalidRequest, $"Set {setId} has no hold {holdId} in force; there is nothing to release.", context);
-                return Accept(new DeletionExecuted(id, state.Targets, [], context.Now));
+                return Accept(new RequestExecuted(id, state.Targets, [], context.Now));
         }
 
         foreach (var target in state.Targets)
@@ -145,7 +145,7 @@ public static class DeletionDecider
                 return Refuse(id, actor, action, RefusalCode.RetentionLocked, $"Set {target} is retained until {protection.RetainUntil:u}; no quorum can shorten that.", context);
         }
 
-        return Accept(new DeletionExecuted(id, state.Targets, segmentsToRemove, context.Now));
+        return Accept(new RequestExecuted(id, state.Targets, segmentsToRemove, context.Now));
     }
 
     /// <summary>
@@ -168,7 +168,7 @@ public static class DeletionDecider
             case DeletionStatus.Expired:
                 return Refuse(id, actor, action, RefusalCode.Expired, $"Request {id} expired without quorum and is denied.", context);
             case DeletionStatus.Pending when IsExpired(state, context):
-                return Refuse(id, actor, action, RefusalCode.Expired, $"Request {id} expired without quorum and is denied.", context, new DeletionExpired(id, context.Now));
+                return Refuse(id, actor, action, RefusalCode.Expired, $"Request {id} expired without quorum and is denied.", context, new RequestExpired(id, context.Now));
             case DeletionStatus.Pending:
                 return Refuse(id, actor, action, RefusalCode.NoQuorum,
                     $"Request {id} has {state.Approvals.Count} of the {context.Rules.Quorum} signatures it needs.", context);
@@ -207,7 +207,7 @@ public static class DeletionDecider
         DeletionStatus.Vetoed or DeletionStatus.Expired or DeletionStatus.Executed => Refuse(requestId, actor, action, RefusalCode.NotPending,
             $"Request {requestId} is {state.Status.ToString().ToLowerInvariant()}; nothing can be added to it.", context),
         DeletionStatus.Pending when IsExpired(state, context) => Refuse(requestId, actor, action, RefusalCode.Expired,
-            $"Request {requestId} expired at {state.RequestedAt + context.Rules.RequestExpiry:u} without quorum and is denied.", context, new DeletionExpired(requestId, context.Now)),
+            $"Request {requestId} expired at {state.RequestedAt + context.Rules.RequestExpiry:u} without quorum and is denied.", context, new RequestExpired(requestId, context.Now)),
         _ => null,
     };
 
@@ -222,11 +222,11 @@ public static class DeletionDecider
         return null;
     }
 
-    private static Decision Accept(IDeletionEvent e) => new([e], null);
+    private static Decision Accept(IRequestEvent e) => new([e], null);
 
-    private static Decision Refuse(string requestId, string actor, string action, RefusalCode code, string reason, GovernanceContext context, IDeletionEvent? first = null)
+    private static Decision Refuse(string requestId, string actor, string action, RefusalCode code, string reason, GovernanceContext context, IRequestEvent? first = null)
     {
-        var refused = new DeletionAttemptRefused(requestId, actor, action, code, reason, context.Now);
+        var refused = new RequestAttemptRefused(requestId, actor, action, code, reason, context.Now);
         return new Decision(first is null ? [refused] : [first, refused], new Refusal(code, reason));
     }
 }

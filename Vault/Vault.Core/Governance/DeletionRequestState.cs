@@ -36,21 +36,21 @@ public sealed record DeletionRequestState
     /// <summary>For a rotation request: the document its target's digest names (a policy), or null.</summary>
     public string? Subject { get; init; }
 
-    public static DeletionRequestState Fold(IEnumerable<IDeletionEvent> events) => events.Aggregate(Empty, (s, e) => s.Apply(e));
+    public static DeletionRequestState Fold(IEnumerable<IRequestEvent> events) => events.Aggregate(Empty, (s, e) => s.Apply(e));
 
-    public DeletionRequestState Apply(IDeletionEvent e) => e switch
+    public DeletionRequestState Apply(IRequestEvent e) => e switch
     {
-        DeletionRequested r => this with
+        RequestOpened r => this with
         {
             RequestId = r.RequestId, Status = DeletionStatus.Pending, Targets = r.Targets, TargetsDigest = r.TargetsDigest,
             RequestedBy = r.RequestedBy, RequestedAt = r.At, Approvals = Approvals.SetItem(r.RequestedBy, r.Signature),
             Kind = r.Kind, Governance = r.Governance, RulesVersion = r.RulesVersion, Loosening = r.Loosening ?? [], Subject = r.Subject,
         },
-        DeletionApproved a => this with { Approvals = Approvals.SetItem(a.ApprovedBy, a.Signature) },
-        DeletionQuorumReached q => this with { Status = DeletionStatus.QuorumReached, ExecutableAfter = q.ExecutableAfter },
-        DeletionVetoed => this with { Status = DeletionStatus.Vetoed },
-        DeletionExpired => this with { Status = DeletionStatus.Expired },
-        DeletionExecuted => this with { Status = DeletionStatus.Executed },
+        RequestApproved a => this with { Approvals = Approvals.SetItem(a.ApprovedBy, a.Signature) },
+        RequestQuorumReached q => this with { Status = DeletionStatus.QuorumReached, ExecutableAfter = q.ExecutableAfter },
+        RequestVetoed => this with { Status = DeletionStatus.Vetoed },
+        RequestExpired => this with { Status = DeletionStatus.Expired },
+        RequestExecuted => this with { Status = DeletionStatus.Executed },
         _ => this,
     };
 }

@@ -24,7 +24,7 @@ public enum RefusalCode
 public sealed record Refusal(RefusalCode Code, string Reason);
 
 /// <summary>What a command decided: events to append (a refusal still records the attempt), and the refusal if any.</summary>
-public sealed record Decision(IReadOnlyList<IDeletionEvent> Events, Refusal? Refusal)
+public sealed record Decision(IReadOnlyList<IRequestEvent> Events, Refusal? Refusal)
 {
     public bool Accepted => Refusal is null;
 }

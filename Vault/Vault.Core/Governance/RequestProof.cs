@@ -7,7 +7,7 @@ public sealed record ProofFinding(long Position, string Rule, string Detail);
 /// One protected request re-proved from its signed records. Every record is replayed through the same deciders that
 /// made it, with the rules in force at its position and its own time: a request or approval counts only if the
 /// decider, given the recorded signature, would accept it again; quorum and the delay are what the replay computes,
-/// never what a recorded <see cref="DeletionQuorumReached"/> says; an execution or expiry counts only if the replay
+/// never what a recorded <see cref="RequestQuorumReached"/> says; an execution or expiry counts only if the replay
 /// allows it at its time. Whatever the replay would not have produced is a <see cref="ProofFinding"/>, and changes
 /// nothing. Derived records are summaries, never proof.
 /// </summary>
@@ -18,19 +18,19 @@ public sealed class RequestProof
     public DeletionRequestState State { get; private set; } = DeletionRequestState.Empty;
 
     /// <summary>The records that hold, in order: the evidence a decision may rest on.</summary>
-    public List<IDeletionEvent> Accepted { get; } = [];
+    public List<IRequestEvent> Accepted { get; } = [];
 
     public IReadOnlyList<ProofFinding> Findings => _findings;
 
-    /// <summary>The <see cref="DeletionExecuted"/> that the replay accepted, if any.</summary>
-    public DeletionExecuted? Execution { get; private set; }
+    /// <summary>The <see cref="RequestExecuted"/> that the replay accepted, if any.</summary>
+    public RequestExecuted? Execution { get; private set; }
 
     /// <summary>
     /// Replays one record of the request's stream. <paramref name="context"/> is the rules in force just before
     /// <paramref name="position"/> (Now is ignored: each record is judged at its own time). <paramref name="protections"/>,
     /// when given, is what protected every sealed set just before the record; an execution is then judged in full.
     /// </summary>
-    public void Apply(long position, IDeletionEvent e, GovernanceContext context, IReadOnlyDictionary<string, SetProtection>? protections = null)
+    public void Apply(long position, IRequestEvent e, GovernanceContext context, IReadOnlyDictionary<string, SetProtection>? protections = null)
     {
         try
         {
@@ -42,24 +42,24 @@ public sealed class RequestProof
         }
     }
 
-    private void ApplyChecked(long position, IDeletionEvent e, GovernanceContext context, IReadOnlyDictionary<string, SetProtection>? protections)
+    private void ApplyChecked(long position, IRequestEvent e, GovernanceContext context, IReadOnlyDictionary<string, SetProtection>? protections)
     {
         var at = context with { Now = e.At };
         switch (e)
         {
-            case DeletionRequested r:
+            case RequestOpened r:
                 Replay(position, r, DeletionDecider.Request(State, new RequestDeletion(r.RequestId, r.Targets, r.Reason, r.RequestedBy, Hex(r.Signature), r.Kind, r.Governance, r.RulesVersion,
                     Witness.From(r.SeenPosition, r.SeenHead), r.Subject, r.Loosening), at), "request");
                 if (State.Status == DeletionStatus.Pending && State.RequestId == r.RequestId && !SameRequest(r))
                     _findings.Add(new ProofFinding(position, "derived-fields", $"request {r.RequestId} records a targets digest or loosening that its own targets and rules do not give"));
                 break;
-            case DeletionApproved a:
+            case RequestApproved a:
                 Replay(position, a, DeletionDecider.Approve(State, new ApproveDeletion(a.RequestId, a.ApprovedBy, Hex(a.Signature), Witness.From(a.SeenPosition, a.SeenHead)), at), "approval");
                 break;
-            case DeletionVetoed v:
+            case RequestVetoed v:
                 Replay(position, v, DeletionDecider.Veto(State, new VetoDeletion(v.RequestId, v.VetoedBy, v.Reason, Hex(v.Signature), Witness.From(v.SeenPosition, v.SeenHead)), at), "veto");
                 break;
-            case DeletionQuorumReached q:
+            case RequestQuorumReached q:
                 if (State.Status != DeletionStatus.QuorumReached || State.ExecutableAfter != q.ExecutableAfter
                     || !State.Approvals.Keys.Order(StringComparer.Ordinal).SequenceEqual(q.Approvers.Order(StringComparer.Ordinal), StringComparer.Ordinal))
                 {
@@ -69,19 +69,19 @@ public sealed class RequestProof
                 }
 
                 break;
-            case DeletionExpired x:
+            case RequestExpired x:
                 var expiry = DeletionDecider.Expire(State, at);
                 if (expiry.Events.Count == 0)
                     _findings.Add(new ProofFinding(position, "expiry", $"request {x.RequestId} is recorded as expired at {x.At:u}, but it was {State.Status.ToString().ToLowerInvariant()} and not past its expiry then"));
                 else
                     Take(x);
                 break;
-            case DeletionExecuted done:
+            case RequestExecuted done:
                 // A governance change or hold release is marked executed after its effect, which is proved where it
                 // is recorded (GovernanceChanged, LegalHoldReleased); here only the request's own quorum and delay.
                 var refusal = protections is null || State.Kind != RequestKind.Delete
                     ? DeletionDecider.MayExecute(State, "replay", State.Kind == RequestKind.ChangeGovernance ? at with { RulesVersion = State.RulesVersion ?? at.RulesVersion } : at)
-                    : DeletionDecider.Execute(State, protections, done.SegmentsRemoved, "replay", at) is { Accepted: false } refused ? refused : null;
+                    : DeletionDecider.Execute(State, protections, done.SegmentsToRemove, "replay", at) is { Accepted: false } refused ? refused : null;
                 if (refusal?.Refusal is { } why)
                 {
                     _findings.Add(new ProofFinding(position, "execution", $"request {done.RequestId} is recorded as executed at {done.At:u}, but the rules would have refused it then ({why.Code}: {why.Reason})"));
@@ -97,7 +97,7 @@ public sealed class RequestProof
     }
 
     /// <summary>Folds a whole request stream with one rules context (a stream read alone, for the service's decisions).</summary>
-    public static RequestProof Of(IEnumerable<(long Position, IDeletionEvent Event)> records, Func<long, GovernanceContext> rulesAt)
+    public static RequestProof Of(IEnumerable<(long Position, IRequestEvent Event)> records, Func<long, GovernanceContext> rulesAt)
     {
         var proof = new RequestProof();
         foreach (var (position, e) in records)
@@ -105,7 +105,7 @@ public sealed class RequestProof
         return proof;
     }
 
-    private void Replay(long position, IDeletionEvent recorded, Decision decision, string what)
+    private void Replay(long position, IRequestEvent recorded, Decision decision, string what)
     {
         if (decision.Refusal is { } refusal)
         {
@@ -117,19 +117,19 @@ public sealed class RequestProof
         foreach (var produced in decision.Events)
         {
             State = State.Apply(produced);
-            if (produced is DeletionQuorumReached)
+            if (produced is RequestQuorumReached)
                 continue;
             Accepted.Add(recorded);
         }
     }
 
-    private void Take(IDeletionEvent e)
+    private void Take(IRequestEvent e)
     {
         State = State.Apply(e);
         Accepted.Add(e);
     }
 
-    private bool SameRequest(DeletionRequested r) =>
+    private bool SameRequest(RequestOpened r) =>
         r.TargetsDigest == State.TargetsDigest
         && (r.Loosening ?? []).SequenceEqual(State.Loosening, StringComparer.Ordinal);
 

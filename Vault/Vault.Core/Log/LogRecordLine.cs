@@ -11,6 +11,35 @@ public static class LogRecordLine
 {
     public static readonly JsonWriterOptions WriterOptions = new() { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>
+    /// The same line from the stored fields themselves (UTF-8 texts, raw bytes), allocating nothing: the export over
+    /// SQLite's raw cursor writes every record this way. Byte for byte what <see cref="Write(Utf8JsonWriter, EventRecord)"/> writes.
+    /// </summary>
+    public static void Write(Utf8JsonWriter line, long position, ReadOnlySpan<byte> streamId, long streamVersion, ReadOnlySpan<byte> eventType,
+        long recordedAtUs, ReadOnlySpan<byte> metadata, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> previousHash, ReadOnlySpan<byte> hash)
+    {
+        Span<char> hex = stackalloc char[64];
+        line.WriteStartObject();
+        line.WriteNumber("position"u8, position);
+        line.WriteString("streamId"u8, streamId);
+        line.WriteNumber("streamVersion"u8, streamVersion);
+        line.WriteString("eventType"u8, eventType);
+        line.WriteNumber("recordedAtUs"u8, recordedAtUs);
+        line.WriteBase64String("metadata"u8, metadata);
+        line.WriteBase64String("payload"u8, payload);
+        line.WriteString("previousHash"u8, Hex(previousHash, hex));
+        line.WriteString("hash"u8, Hex(hash, hex));
+        line.WriteEndObject();
+    }
+
+    private static ReadOnlySpan<char> Hex(ReadOnlySpan<byte> bytes, Span<char> buffer)
+    {
+        if (bytes.Length * 2 > buffer.Length)
+            return Convert.ToHexStringLower(bytes);
+        Convert.TryToHexStringLower(bytes, buffer, out var written);
+        return buffer[..written];
+    }
+
     public static void Write(Utf8JsonWriter line, EventRecord r)
     {
         line.WriteStartObject();

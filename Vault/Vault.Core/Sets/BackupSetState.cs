@@ -33,7 +33,7 @@ public sealed record BackupSetState
         RetentionExtended r when r.RetainUntil > RetainUntil => this with { RetainUntil = r.RetainUntil },
         LegalHoldPlaced h => this with { Holds = Holds.SetItem(h.HoldId, h) },
         LegalHoldReleased r => this with { Holds = Holds.Remove(r.HoldId) },
-        Governance.DeletionExecuted d => this with { Status = SetStatus.Deleted, DeletedBy = d.RequestId },
+        Governance.RequestExecuted d => this with { Status = SetStatus.Deleted, DeletedBy = d.RequestId },
         _ => this,
     };
 }

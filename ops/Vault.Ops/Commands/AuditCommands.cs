@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Vault.Core.Checkpoints;
 using Vault.Core.Log;
+using Vault.Storage.Log;
 
 namespace Vault.Ops.Commands;
 
@@ -78,14 +79,8 @@ public static class AuditExportCommand
             {
                 await using (var stream = temp is null ? Console.OpenStandardOutput() : new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
                 {
-                    var line = new Utf8JsonWriter(stream, LogRecordLine.WriterOptions);
-                    void End()
-                    {
-                        line.Flush();
-                        stream.WriteByte((byte)'\n');
-                        line.Reset(stream);
-                    }
-
+                    var lines = new ExportLines(stream);
+                    var line = lines.Writer;
                     line.WriteStartObject();
                     line.WriteString("format", Format);
                     line.WriteString("vaultId", manifest.VaultId);
@@ -94,31 +89,46 @@ public static class AuditExportCommand
                     line.WriteNumber("to", to);
                     line.WriteString("hashFormat", "chain-hash/v1 (docs/log-format.md)");
                     line.WriteEndObject();
-                    End();
+                    lines.End();
 
                     var tree = from == 1 ? new MerkleTree() : null;
-                    var lastHash = "";
-                    await foreach (var r in log.ReadAllAsync(from, ct))
+                    void Progress()
                     {
-                        if (r.Position > to)
-                            break;
-                        LogRecordLine.Write(line, r);
-                        lastHash = Convert.ToHexStringLower(r.Hash);
-                        End();
-                        tree?.Append(r.Hash);
                         if (++written % 100_000 == 0 && file is not null)
                             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported {written:N0} of {to - from + 1:N0} records…"));
+                    }
+
+                    var lastHash = new byte[32];
+                    if ((log as GroupCommitEventLog)?.RawScan is { } raw)
+                    {
+                        // Each record written from the store's own buffers: nothing is built or allocated per record.
+                        using var cursor = raw.OpenCursor();
+                        cursor.Scan(from, to, new RawExport(lines, tree, lastHash, Progress), ct);
+                    }
+                    else
+                    {
+                        await foreach (var r in log.ReadAllAsync(from, ct))
+                        {
+                            if (r.Position > to)
+                                break;
+                            LogRecordLine.Write(line, r);
+                            lines.End();
+                            tree?.Append(r.Hash);
+                            r.Hash.CopyTo(lastHash, 0);
+                            Progress();
+                        }
                     }
 
                     line.WriteStartObject();
                     line.WriteString("end", "vault-audit-export/v1");
                     line.WriteNumber("records", written);
                     line.WriteNumber("headPosition", from + written - 1);
-                    line.WriteString("headHash", lastHash);
+                    line.WriteString("headHash", written == 0 ? "" : Convert.ToHexStringLower(lastHash));
                     if (tree is not null)
                         line.WriteString("merkleRoot", Convert.ToHexStringLower(tree.Root()));
                     line.WriteEndObject();
-                    End();
+                    lines.End();
+                    lines.Drain();
                     await stream.FlushAsync(ct);
                     if (stream is FileStream fs)
                         fs.Flush(flushToDisk: true);
@@ -138,6 +148,49 @@ public static class AuditExportCommand
             if (file is not null)
                 context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported records {from} to {to} ({written:N0}) to {file}"));
             return ExitCodes.Ok;
+        }
+    }
+
+    /// <summary>JSON lines into one buffer, written to the stream a megabyte at a time.</summary>
+    private sealed class ExportLines
+    {
+        private readonly Stream _stream;
+        private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(1 << 21);
+
+        public ExportLines(Stream stream)
+        {
+            _stream = stream;
+            Writer = new Utf8JsonWriter(_buffer, LogRecordLine.WriterOptions);
+        }
+
+        public Utf8JsonWriter Writer { get; }
+
+        public void End()
+        {
+            Writer.Flush();
+            _buffer.GetSpan(1)[0] = (byte)'\n';
+            _buffer.Advance(1);
+            Writer.Reset();
+            if (_buffer.WrittenCount >= 1 << 20)
+                Drain();
+        }
+
+        public void Drain()
+        {
+            _stream.Write(_buffer.WrittenSpan);
+            _buffer.ResetWrittenCount();
+        }
+    }
+
+    private sealed class RawExport(ExportLines lines, MerkleTree? tree, byte[] lastHash, Action progress) : IStoredRecordVisitor
+    {
+        public void Visit(in StoredRecord r)
+        {
+            LogRecordLine.Write(lines.Writer, r.Position, r.StreamId, r.StreamVersion, r.EventType, r.RecordedAtMicroseconds, r.Metadata, r.Payload, r.PreviousHash, r.Hash);
+            lines.End();
+            tree?.Append(r.Hash);
+            r.Hash.CopyTo(lastHash);
+            progress();
         }
     }
 }

@@ -43,7 +43,7 @@ public static class AuditRequestsCommand
     private sealed record Quorum(DateTimeOffset At, IReadOnlyList<string> Approvers, DateTimeOffset ExecutableAfter);
     private sealed record Veto(string By, DateTimeOffset At, string Reason, bool Verified);
     private sealed record Refused(DateTimeOffset At, string Actor, string Action, string Code, string Reason);
-    private sealed record Executed(DateTimeOffset At, int SegmentsRemoved, IReadOnlyList<string> Segments);
+    private sealed record Executed(DateTimeOffset At, int SegmentsToRemove, IReadOnlyList<string> Segments);
     private sealed record NotAccepted(long Position, string Rule, string Detail);
     private sealed record Story(string Request, string? Kind, string Status, IReadOnlyList<string> Targets, string? Reason, string? RequestedBy, DateTimeOffset? RequestedAt,
         IReadOnlyList<string>? Loosening, IReadOnlyList<Signed> Approvals, Quorum? Quorum, IReadOnlyList<Veto> Vetoes, IReadOnlyList<Refused> Refused,
@@ -70,16 +70,16 @@ public static class AuditRequestsCommand
             var broken = 0;
             foreach (var view in await new DeletionService(log, context.Clock).ListAsync(ct))
             {
-                var request = view.Events.OfType<DeletionRequested>().FirstOrDefault();
+                var request = view.Events.OfType<RequestOpened>().FirstOrDefault();
                 var state = view.State;
                 var at = request?.At;
                 if ((kind is not null && (request is null || KindName(request.Kind) != kind))
                     || (from is { } f && (at is null || DateOnly.FromDateTime(at.Value.UtcDateTime) < f))
                     || (to is { } t && (at is null || DateOnly.FromDateTime(at.Value.UtcDateTime) > t)))
                     continue;
-                var accepted = new HashSet<IDeletionEvent>(view.Proof.Accepted, ReferenceEqualityComparer.Instance);
+                var accepted = new HashSet<IRequestEvent>(view.Proof.Accepted, ReferenceEqualityComparer.Instance);
                 broken += view.Proof.Findings.Count;
-                var approvals = view.Events.OfType<DeletionApproved>().Select(a => new Signed(a.ApprovedBy, a.At, accepted.Contains(a)));
+                var approvals = view.Events.OfType<RequestApproved>().Select(a => new Signed(a.ApprovedBy, a.At, accepted.Contains(a)));
                 stories.Add(new Story(
                     state.RequestId.Length > 0 ? state.RequestId : request?.RequestId ?? "?",
                     request is null ? null : KindName(request.Kind),
@@ -90,11 +90,11 @@ public static class AuditRequestsCommand
                     at,
                     request?.Loosening,
                     [.. (request is null ? approvals : approvals.Prepend(new Signed(request.RequestedBy, request.At, accepted.Contains(request))))],
-                    view.Events.OfType<DeletionQuorumReached>().Where(accepted.Contains).Select(q => new Quorum(q.At, q.Approvers, q.ExecutableAfter)).FirstOrDefault(),
-                    [.. view.Events.OfType<DeletionVetoed>().Select(v => new Veto(v.VetoedBy, v.At, v.Reason, accepted.Contains(v)))],
-                    [.. view.Events.OfType<DeletionAttemptRefused>().Select(r => new Refused(r.At, r.Actor, r.Action, r.Code.ToString(), r.Reason))],
-                    view.Events.OfType<DeletionExpired>().Where(accepted.Contains).Select(e => (DateTimeOffset?)e.At).FirstOrDefault(),
-                    view.Proof.Execution is { } x ? new Executed(x.At, x.SegmentsRemoved.Count, x.SegmentsRemoved) : null,
+                    view.Events.OfType<RequestQuorumReached>().Where(accepted.Contains).Select(q => new Quorum(q.At, q.Approvers, q.ExecutableAfter)).FirstOrDefault(),
+                    [.. view.Events.OfType<RequestVetoed>().Select(v => new Veto(v.VetoedBy, v.At, v.Reason, accepted.Contains(v)))],
+                    [.. view.Events.OfType<RequestAttemptRefused>().Select(r => new Refused(r.At, r.Actor, r.Action, r.Code.ToString(), r.Reason))],
+                    view.Events.OfType<RequestExpired>().Where(accepted.Contains).Select(e => (DateTimeOffset?)e.At).FirstOrDefault(),
+                    view.Proof.Execution is { } x ? new Executed(x.At, x.SegmentsToRemove.Count, x.SegmentsToRemove) : null,
                     [.. view.Proof.Findings.Select(p => new NotAccepted(p.Position, p.Rule, p.Detail))]));
             }
 
@@ -114,7 +114,7 @@ public static class AuditRequestsCommand
                     if (s.Expired is { } expired)
                         context.Output.WriteLine($"  expired  at {expired:u}");
                     if (s.Executed is { } executed)
-                        context.Output.WriteLine($"  executed at {executed.At:u}, {executed.SegmentsRemoved} segments removed");
+                        context.Output.WriteLine($"  executed at {executed.At:u}, {executed.SegmentsToRemove} segments removed");
                     foreach (var p in s.NotAccepted)
                         context.Output.WriteLine($"  RECORD {p.Position} NOT ACCEPTED ({p.Rule}): {p.Detail}");
                 }

@@ -211,7 +211,7 @@ public static class DeletionCommands
         }
 
         context.Output.WriteLine($"next      {summary.Next}");
-        foreach (var refused in view.Events.OfType<DeletionAttemptRefused>())
+        foreach (var refused in view.Events.OfType<RequestAttemptRefused>())
             context.Output.WriteLine($"refused   {refused.At:u} {refused.Actor} {refused.Action}: {refused.Code}");
     }
 

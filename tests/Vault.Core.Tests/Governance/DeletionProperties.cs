@@ -21,7 +21,7 @@ public sealed class DeletionProperties
     public bool no_execution_without_quorum_delay_no_veto_no_hold_and_retention_passed(uint[] operations)
     {
         var now = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        var history = new List<IDeletionEvent>();
+        var history = new List<IRequestEvent>();
         var holds = new Dictionary<string, List<string>> { ["set-a"] = [], ["set-b"] = [] };
         var retainUntil = new Dictionary<string, DateTimeOffset> { ["set-a"] = now.AddDays(3), ["set-b"] = now };
 
@@ -46,28 +46,28 @@ public sealed class DeletionProperties
             };
             if (decision is null)
                 continue;
-            if (decision.Events.OfType<DeletionExecuted>().Any() && !ExecutionJustified(history, holds, retainUntil, now))
+            if (decision.Events.OfType<RequestExecuted>().Any() && !ExecutionJustified(history, holds, retainUntil, now))
                 return false;
             history.AddRange(decision.Events);
         }
 
-        LastRunExecuted = history.OfType<DeletionExecuted>().Any();
+        LastRunExecuted = history.OfType<RequestExecuted>().Any();
         return true;
     }
 
     /// <summary>An independent reading of the history: does it justify executing at <paramref name="now"/>?</summary>
-    private static bool ExecutionJustified(List<IDeletionEvent> history, Dictionary<string, List<string>> holds, Dictionary<string, DateTimeOffset> retainUntil, DateTimeOffset now)
+    private static bool ExecutionJustified(List<IRequestEvent> history, Dictionary<string, List<string>> holds, Dictionary<string, DateTimeOffset> retainUntil, DateTimeOffset now)
     {
-        var requested = history.OfType<DeletionRequested>().FirstOrDefault();
-        if (requested is null || history.OfType<DeletionVetoed>().Any() || history.OfType<DeletionExecuted>().Any())
+        var requested = history.OfType<RequestOpened>().FirstOrDefault();
+        if (requested is null || history.OfType<RequestVetoed>().Any() || history.OfType<RequestExecuted>().Any())
             return false;
         // Expiry is final once recorded, even if quorum came later (the decider must not have let it).
-        if (history.OfType<DeletionExpired>().Any())
+        if (history.OfType<RequestExpired>().Any())
             return false;
         var digest = SigningPayload.TargetsDigest(requested.Targets);
         var valid = new List<(string Who, DateTimeOffset At)>();
         var signatures = new[] { (requested.RequestedBy, requested.Signature, requested.At, SignedAction.Request) }
-            .Concat(history.OfType<DeletionApproved>().Select(a => (a.ApprovedBy, a.Signature, a.At, SignedAction.Approve)));
+            .Concat(history.OfType<RequestApproved>().Select(a => (a.ApprovedBy, a.Signature, a.At, SignedAction.Approve)));
         foreach (var (who, signature, at, action) in signatures)
         {
             var approver = Rules.Find(who);

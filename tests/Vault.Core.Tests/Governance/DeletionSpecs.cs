@@ -12,7 +12,7 @@ public sealed class DeletionSpecs
     private static readonly string[] Targets = ["set-2026-11-01", "set-2026-11-02"];
     private readonly Keys _keys = new("alice", "bob", "carol", "dave");
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
-    private readonly List<IDeletionEvent> _history = [];
+    private readonly List<IRequestEvent> _history = [];
     private GovernanceRules _rules;
 
     public DeletionSpecs() => _rules = _keys.Rules(quorum: 3);
@@ -49,7 +49,7 @@ public sealed class DeletionSpecs
     {
         var decision = Requested();
 
-        var requested = Assert.IsType<DeletionRequested>(Assert.Single(decision.Events));
+        var requested = Assert.IsType<RequestOpened>(Assert.Single(decision.Events));
         Assert.Equal(Targets, requested.Targets);
         Assert.Equal(DeletionStatus.Pending, State.Status);
         Assert.Equal(["alice"], State.Approvals.Keys);
@@ -66,7 +66,7 @@ public sealed class DeletionSpecs
 
         Assert.Equal(RefusalCode.NoQuorum, decision.Refusal?.Code);
         Assert.Contains("2 of the 3", decision.Refusal!.Reason);
-        Assert.DoesNotContain(_history, e => e is DeletionExecuted);
+        Assert.DoesNotContain(_history, e => e is RequestExecuted);
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public sealed class DeletionSpecs
         _clock.Advance(TimeSpan.FromHours(20));
         var decision = Approved("carol");
 
-        var quorum = Assert.IsType<DeletionQuorumReached>(decision.Events[^1]);
+        var quorum = Assert.IsType<RequestQuorumReached>(decision.Events[^1]);
         Assert.Equal(_clock.GetUtcNow() + TimeSpan.FromHours(72), quorum.ExecutableAfter);
         Assert.Equal(["alice", "bob", "carol"], quorum.Approvers);
     }
@@ -96,7 +96,7 @@ public sealed class DeletionSpecs
         var decision = Executed();
 
         Assert.True(decision.Accepted, decision.Refusal?.Reason);
-        Assert.Equal(["seg-a"], Assert.IsType<DeletionExecuted>(Assert.Single(decision.Events)).SegmentsRemoved);
+        Assert.Equal(["seg-a"], Assert.IsType<RequestExecuted>(Assert.Single(decision.Events)).SegmentsToRemove);
         Assert.Equal(RefusalCode.AlreadyExecuted, Executed().Refusal?.Code);
     }
 
@@ -124,7 +124,7 @@ public sealed class DeletionSpecs
         var late = Approved("carol");
 
         Assert.Equal(RefusalCode.Expired, late.Refusal?.Code);
-        Assert.IsType<DeletionExpired>(late.Events[0]);
+        Assert.IsType<RequestExpired>(late.Events[0]);
         Assert.Equal(DeletionStatus.Expired, State.Status);
         Assert.Equal(RefusalCode.Expired, Executed().Refusal?.Code);
     }
@@ -149,7 +149,7 @@ public sealed class DeletionSpecs
         var again = Approved("bob");
 
         Assert.Equal(RefusalCode.DuplicateApproval, again.Refusal?.Code);
-        var attempt = Assert.IsType<DeletionAttemptRefused>(Assert.Single(again.Events));
+        var attempt = Assert.IsType<RequestAttemptRefused>(Assert.Single(again.Events));
         Assert.Equal("bob", attempt.Actor);
         Assert.Equal(2, State.Approvals.Count);
     }

@@ -23,7 +23,7 @@ public sealed class GovernanceProperties
     {
         public DateTimeOffset Now = Start;
         public List<(DateTimeOffset From, GovernanceRules Rules)> Timeline = [(Start, Initial())];
-        public Dictionary<string, List<IDeletionEvent>> Requests = new() { ["r"] = [] };
+        public Dictionary<string, List<IRequestEvent>> Requests = new() { ["r"] = [] };
         public List<string> Open = [];
         public int Proposals;
         public int GovernanceExecuted;
@@ -65,23 +65,23 @@ public sealed class GovernanceProperties
             };
             if (decision is null)
                 continue;
-            if (decision.Events.OfType<DeletionExecuted>().Any() && !Justified(world, id))
+            if (decision.Events.OfType<RequestExecuted>().Any() && !Justified(world, id))
             {
-                LastFailure = $"{id} executed at {world.Now:u}, rules v{world.Version}: " + string.Join("; ", world.Requests[id].Select(e => $"{e.GetType().Name} {e.At:u} {(e as DeletionApproved)?.ApprovedBy}{(e as DeletionRequested)?.RequestedBy}{(e as DeletionQuorumReached)?.ExecutableAfter:u}"))
+                LastFailure = $"{id} executed at {world.Now:u}, rules v{world.Version}: " + string.Join("; ", world.Requests[id].Select(e => $"{e.GetType().Name} {e.At:u} {(e as RequestApproved)?.ApprovedBy}{(e as RequestOpened)?.RequestedBy}{(e as RequestQuorumReached)?.ExecutableAfter:u}"))
                     + " | timeline: " + string.Join("; ", world.Timeline.Select(t => $"{t.From:u} q{t.Rules.Quorum} d{t.Rules.CoolingOff.TotalHours} [{string.Join(",", t.Rules.Approvers.Select(a => a.Id))}]"));
                 return false;
             }
             Apply(world, id, decision);
         }
 
-        LastRun = (world.Requests["r"].OfType<DeletionExecuted>().Any(), world.GovernanceExecuted);
+        LastRun = (world.Requests["r"].OfType<RequestExecuted>().Any(), world.GovernanceExecuted);
         return true;
     }
 
     private static void Apply(World world, string id, Decision decision)
     {
         world.Requests[id].AddRange(decision.Events);
-        if (id != "r" && decision.Events.OfType<DeletionExecuted>().Any())
+        if (id != "r" && decision.Events.OfType<RequestExecuted>().Any())
         {
             world.Timeline.Add((world.Now, DeletionRequestState.Fold(world.Requests[id]).Governance!.ToRules()));
             world.GovernanceExecuted++;
@@ -92,15 +92,15 @@ public sealed class GovernanceProperties
     private static bool Justified(World world, string id)
     {
         var history = world.Requests[id];
-        var requested = history.OfType<DeletionRequested>().FirstOrDefault();
-        if (requested is null || history.Any(e => e is DeletionVetoed or DeletionExpired or DeletionExecuted))
+        var requested = history.OfType<RequestOpened>().FirstOrDefault();
+        if (requested is null || history.Any(e => e is RequestVetoed or RequestExpired or RequestExecuted))
             return false;
         if (id != "r" && requested.RulesVersion != world.Version)
             return false;
         var signed = new HashSet<string>();
         DateTimeOffset? quorumAt = null;
         var signatures = new[] { (requested.RequestedBy, requested.Signature, requested.At, SignedAction.Request) }
-            .Concat(history.OfType<DeletionApproved>().Select(a => (a.ApprovedBy, a.Signature, a.At, SignedAction.Approve)));
+            .Concat(history.OfType<RequestApproved>().Select(a => (a.ApprovedBy, a.Signature, a.At, SignedAction.Approve)));
         foreach (var (who, signature, at, action) in signatures)
         {
             var rules = world.RulesAt(at);

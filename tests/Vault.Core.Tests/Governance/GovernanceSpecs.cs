@@ -9,7 +9,7 @@ public sealed class GovernanceSpecs
 {
     private readonly Keys _keys = new("alice", "bob", "carol", "dave");
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
-    private readonly List<IDeletionEvent> _history = [];
+    private readonly List<IRequestEvent> _history = [];
     private readonly GovernanceRules _rules;
     private long _rulesVersion = 3;
 
@@ -55,7 +55,7 @@ public sealed class GovernanceSpecs
 
         Assert.Empty(State.Loosening);
         Assert.True(decision.Accepted, decision.Refusal?.Reason);
-        Assert.IsType<DeletionExecuted>(Assert.Single(decision.Events));
+        Assert.IsType<RequestExecuted>(Assert.Single(decision.Events));
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public sealed class GovernanceSpecs
 
         Assert.Equal(RefusalCode.StaleProposal, stale.Refusal?.Code);
         Assert.Equal(RefusalCode.StaleProposal, execution.Refusal?.Code);
-        Assert.DoesNotContain(_history, e => e is DeletionExecuted);
+        Assert.DoesNotContain(_history, e => e is RequestExecuted);
     }
 
     [Fact]

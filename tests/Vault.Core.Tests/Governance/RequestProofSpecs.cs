@@ -11,10 +11,10 @@ public sealed class RequestProofSpecs
 
     private GovernanceContext Context(GovernanceRules rules) => new(Keys.VaultId, rules, T0);
 
-    private DeletionRequested Request(string by = "alice") =>
+    private RequestOpened Request(string by = "alice") =>
         new("del-1", Targets, SigningPayload.TargetsDigest(Targets), "why", by, Convert.ToHexStringLower(_keys.Sign(by, SignedAction.Request, "del-1", Targets)), T0);
 
-    private DeletionApproved Approval(string by, DateTimeOffset at, byte[]? signature = null) =>
+    private RequestApproved Approval(string by, DateTimeOffset at, byte[]? signature = null) =>
         new("del-1", by, Convert.ToHexStringLower(signature ?? _keys.Sign(by, SignedAction.Approve, "del-1", Targets)), at);
 
     [Fact]
@@ -22,7 +22,7 @@ public sealed class RequestProofSpecs
     {
         var rules = _keys.Rules(quorum: 2, coolingOff: TimeSpan.FromHours(72));
         var approvedAt = T0.AddHours(1);
-        var proof = RequestProof.Of([(2, Request()), (3, Approval("bob", approvedAt)), (4, new DeletionQuorumReached("del-1", ["alice", "bob"], T0.AddDays(-9), approvedAt))], _ => Context(rules));
+        var proof = RequestProof.Of([(2, Request()), (3, Approval("bob", approvedAt)), (4, new RequestQuorumReached("del-1", ["alice", "bob"], T0.AddDays(-9), approvedAt))], _ => Context(rules));
 
         Assert.Equal(DeletionStatus.QuorumReached, proof.State.Status);
         Assert.Equal(approvedAt.AddHours(72), proof.State.ExecutableAfter);
@@ -43,7 +43,7 @@ public sealed class RequestProofSpecs
             "other-request" => _keys.Sign("bob", SignedAction.Approve, "del-2", Targets),
             _ => Ed25519.Sign(Ed25519.CreateKeyPair().PrivateKey, SigningPayload.For(Keys.VaultId, SignedAction.Approve, "del-1", SigningPayload.TargetsDigest(Targets))),
         };
-        var proof = RequestProof.Of([(2, Request()), (3, Approval("bob", T0.AddHours(1), signature)), (4, new DeletionExecuted("del-1", Targets, [], T0.AddDays(5)))], _ => Context(rules));
+        var proof = RequestProof.Of([(2, Request()), (3, Approval("bob", T0.AddHours(1), signature)), (4, new RequestExecuted("del-1", Targets, [], T0.AddDays(5)))], _ => Context(rules));
 
         Assert.Equal(DeletionStatus.Pending, proof.State.Status);
         Assert.Null(proof.Execution);

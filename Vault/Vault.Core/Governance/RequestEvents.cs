@@ -1,7 +1,7 @@
 namespace Vault.Core.Governance;
 
 /// <summary>The events of one deletion request's stream, past tense, with a version in the stored type name.</summary>
-public interface IDeletionEvent
+public interface IRequestEvent
 {
     string RequestId { get; }
     DateTimeOffset At { get; }
@@ -21,49 +21,49 @@ public interface ISignedEvent
 /// release a legal hold. <see cref="Loosening"/> lists why a governance change loosens protection (it then waits
 /// twice the cooling-off delay); empty for everything else.
 /// </summary>
-public sealed record DeletionRequested(
+public sealed record RequestOpened(
     string RequestId, IReadOnlyList<string> Targets, string TargetsDigest, string Reason, string RequestedBy, string Signature, DateTimeOffset At,
     RequestKind Kind = RequestKind.Delete, GovernanceDocument? Governance = null, long? RulesVersion = null, IReadOnlyList<string>? Loosening = null,
     long? SeenPosition = null, string? SeenHead = null,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Subject = null) : IDeletionEvent, ISignedEvent
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Subject = null) : IRequestEvent, ISignedEvent
 {
-    public const string EventType = "DeletionRequested.v1";
+    public const string EventType = "RequestOpened.v1";
 }
 
-public sealed record DeletionApproved(string RequestId, string ApprovedBy, string Signature, DateTimeOffset At, long? SeenPosition = null, string? SeenHead = null) : IDeletionEvent, ISignedEvent
+public sealed record RequestApproved(string RequestId, string ApprovedBy, string Signature, DateTimeOffset At, long? SeenPosition = null, string? SeenHead = null) : IRequestEvent, ISignedEvent
 {
-    public const string EventType = "DeletionApproved.v1";
+    public const string EventType = "RequestApproved.v1";
 }
 
 /// <summary>M distinct approvers have signed; execution may not happen before <see cref="ExecutableAfter"/>.</summary>
-public sealed record DeletionQuorumReached(string RequestId, IReadOnlyList<string> Approvers, DateTimeOffset ExecutableAfter, DateTimeOffset At) : IDeletionEvent
+public sealed record RequestQuorumReached(string RequestId, IReadOnlyList<string> Approvers, DateTimeOffset ExecutableAfter, DateTimeOffset At) : IRequestEvent
 {
-    public const string EventType = "DeletionQuorumReached.v1";
+    public const string EventType = "RequestQuorumReached.v1";
 }
 
 /// <summary>Final: a vetoed request can never execute.</summary>
-public sealed record DeletionVetoed(string RequestId, string VetoedBy, string Reason, string Signature, DateTimeOffset At, long? SeenPosition = null, string? SeenHead = null) : IDeletionEvent, ISignedEvent
+public sealed record RequestVetoed(string RequestId, string VetoedBy, string Reason, string Signature, DateTimeOffset At, long? SeenPosition = null, string? SeenHead = null) : IRequestEvent, ISignedEvent
 {
-    public const string EventType = "DeletionVetoed.v1";
+    public const string EventType = "RequestVetoed.v1";
 }
 
 /// <summary>No quorum before the expiry: denied. Silence never approves.</summary>
-public sealed record DeletionExpired(string RequestId, DateTimeOffset At) : IDeletionEvent
+public sealed record RequestExpired(string RequestId, DateTimeOffset At) : IRequestEvent
 {
-    public const string EventType = "DeletionExpired.v1";
+    public const string EventType = "RequestExpired.v1";
 }
 
 /// <summary>
 /// The request was carried out. For a deletion: appended before any byte is removed, naming exactly the segments to
 /// remove. For a governance change or a hold release: appended after the effect (GovernanceChanged, LegalHoldReleased).
 /// </summary>
-public sealed record DeletionExecuted(string RequestId, IReadOnlyList<string> Targets, IReadOnlyList<string> SegmentsRemoved, DateTimeOffset At) : IDeletionEvent
+public sealed record RequestExecuted(string RequestId, IReadOnlyList<string> Targets, IReadOnlyList<string> SegmentsToRemove, DateTimeOffset At) : IRequestEvent
 {
-    public const string EventType = "DeletionExecuted.v1";
+    public const string EventType = "RequestExecuted.v1";
 }
 
 /// <summary>An attempt the vault refused, kept for auditors: who tried what, and why it was refused.</summary>
-public sealed record DeletionAttemptRefused(string RequestId, string Actor, string Action, RefusalCode Code, string Reason, DateTimeOffset At) : IDeletionEvent
+public sealed record RequestAttemptRefused(string RequestId, string Actor, string Action, RefusalCode Code, string Reason, DateTimeOffset At) : IRequestEvent
 {
-    public const string EventType = "DeletionAttemptRefused.v1";
+    public const string EventType = "RequestAttemptRefused.v1";
 }

@@ -163,6 +163,34 @@ public sealed class AuditExportTests : IDisposable
         notAProof.AssertNoStackTrace();
     }
 
+    [Fact]
+    public async Task a_proof_is_made_from_the_block_cache_and_a_damaged_cache_still_gives_a_proof_that_holds()
+    {
+        Assert.Equal(0, (await CliRun.RunAsync(["init", "--vault", Vault, .. (await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob")).InitArguments])).ExitCode);
+        var source = _temp.Sub("many");
+        Directory.CreateDirectory(source);
+        for (var i = 0; i < 2_200; i++)
+            await File.WriteAllTextAsync(Path.Combine(source, $"f{i:D4}.txt"), $"file {i}\n");
+        Assert.Equal(0, (await Run("push", source, "--set", "many", "--source", "web", "--no-cache")).ExitCode);
+        Assert.Equal(0, (await Run("log", "checkpoint")).ExitCode);
+        var cache = Path.Combine(Vault, "merkle-blocks.bin");
+
+        var first = await Run("audit", "prove", "1500");
+        Assert.True(first.ExitCode == 0, first.Error);
+        Assert.Equal(2 * 32, new FileInfo(cache).Length); // two complete blocks of 1,024 records
+        var bytes = await File.ReadAllBytesAsync(cache);
+        bytes[5] ^= 0xFF;
+        bytes[40] ^= 0xFF;
+        await File.WriteAllBytesAsync(cache, bytes);
+        var damaged = await Run("audit", "prove", "100");
+        Assert.True(damaged.ExitCode == 0, damaged.Error);
+        await File.WriteAllTextAsync(_temp.Sub("p1.json"), first.Output);
+        await File.WriteAllTextAsync(_temp.Sub("p2.json"), damaged.Output);
+        Assert.Equal(0, (await CliRun.RunAsync("audit", "check-proof", _temp.Sub("p1.json"))).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("audit", "check-proof", _temp.Sub("p2.json"))).ExitCode);
+        Assert.False(File.Exists(cache) && (await File.ReadAllBytesAsync(cache)).AsSpan().SequenceEqual(bytes), "the damaged cache was dropped");
+    }
+
     private async Task<string> ExportAsync()
     {
         Assert.Equal(0, (await Run("audit", "export", "--out", _temp.Sub("export.jsonl"))).ExitCode);

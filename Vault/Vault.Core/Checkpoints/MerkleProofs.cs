@@ -5,19 +5,37 @@ namespace Vault.Core.Checkpoints;
 /// hash of record i + 1. Proving reads the record hashes up to the tree's size; verifying needs only the proof,
 /// the record hash (for inclusion) and the roots, which checkpoints sign. docs/audit.md.
 /// </summary>
+/// <summary>The RFC 9162 root (MTH) of any range of the tree's leaves: from the leaves themselves, or from a cache.</summary>
+public interface ISubtreeRoots
+{
+    long Count { get; }
+
+    byte[] Root(long start, long count);
+}
+
 public static class MerkleProofs
 {
-    /// <summary>The audit path of leaf <paramref name="index"/> in the tree of the first <paramref name="size"/> record hashes, leaf upward.</summary>
-    public static IReadOnlyList<byte[]> Inclusion(IReadOnlyList<byte[]> recordHashes, long index, long size)
+    private sealed class FromLeaves(IReadOnlyList<byte[]> leaves) : ISubtreeRoots
     {
-        if (size < 1 || size > recordHashes.Count || index < 0 || index >= size)
+        public long Count => leaves.Count;
+
+        public byte[] Root(long start, long count) => MerkleProofs.Root(leaves, (int)start, (int)count);
+    }
+
+    /// <summary>The audit path of leaf <paramref name="index"/> in the tree of the first <paramref name="size"/> record hashes, leaf upward.</summary>
+    public static IReadOnlyList<byte[]> Inclusion(IReadOnlyList<byte[]> recordHashes, long index, long size) => Inclusion(new FromLeaves(recordHashes), index, size);
+
+    /// <summary>The same path, with every subtree root asked of <paramref name="roots"/> (a cache answers in O(log n)).</summary>
+    public static IReadOnlyList<byte[]> Inclusion(ISubtreeRoots roots, long index, long size)
+    {
+        if (size < 1 || size > roots.Count || index < 0 || index >= size)
             throw new ArgumentOutOfRangeException(nameof(index), $"Leaf {index} is not in a tree of {size} leaves.");
         var path = new List<byte[]>();
-        Path(recordHashes, (int)index, 0, (int)size, path);
+        Path(roots, index, 0, size, path);
         return path;
     }
 
-    private static void Path(IReadOnlyList<byte[]> leaves, int m, int start, int n, List<byte[]> path)
+    private static void Path(ISubtreeRoots leaves, long m, long start, long n, List<byte[]> path)
     {
         if (n == 1)
             return;
@@ -25,12 +43,12 @@ public static class MerkleProofs
         if (m < k)
         {
             Path(leaves, m, start, k, path);
-            path.Add(Root(leaves, start + k, n - k));
+            path.Add(leaves.Root(start + k, n - k));
         }
         else
         {
             Path(leaves, m - k, start + k, n - k, path);
-            path.Add(Root(leaves, start, k));
+            path.Add(leaves.Root(start, k));
         }
     }
 
@@ -69,21 +87,23 @@ public static class MerkleProofs
     }
 
     /// <summary>The proof that the tree of the first <paramref name="first"/> leaves is a prefix of the tree of <paramref name="second"/>.</summary>
-    public static IReadOnlyList<byte[]> Consistency(IReadOnlyList<byte[]> recordHashes, long first, long second)
+    public static IReadOnlyList<byte[]> Consistency(IReadOnlyList<byte[]> recordHashes, long first, long second) => Consistency(new FromLeaves(recordHashes), first, second);
+
+    public static IReadOnlyList<byte[]> Consistency(ISubtreeRoots roots, long first, long second)
     {
-        if (first < 1 || first > second || second > recordHashes.Count)
-            throw new ArgumentOutOfRangeException(nameof(first), $"No consistency proof from {first} to {second} leaves over {recordHashes.Count}.");
+        if (first < 1 || first > second || second > roots.Count)
+            throw new ArgumentOutOfRangeException(nameof(first), $"No consistency proof from {first} to {second} leaves over {roots.Count}.");
         var proof = new List<byte[]>();
-        Subproof(recordHashes, (int)first, 0, (int)second, complete: true, proof);
+        Subproof(roots, first, 0, second, complete: true, proof);
         return proof;
     }
 
-    private static void Subproof(IReadOnlyList<byte[]> leaves, int m, int start, int n, bool complete, List<byte[]> proof)
+    private static void Subproof(ISubtreeRoots leaves, long m, long start, long n, bool complete, List<byte[]> proof)
     {
         if (m == n)
         {
             if (!complete)
-                proof.Add(Root(leaves, start, m));
+                proof.Add(leaves.Root(start, m));
             return;
         }
 
@@ -91,12 +111,12 @@ public static class MerkleProofs
         if (m <= k)
         {
             Subproof(leaves, m, start, k, complete, proof);
-            proof.Add(Root(leaves, start + k, n - k));
+            proof.Add(leaves.Root(start + k, n - k));
         }
         else
         {
             Subproof(leaves, m - k, start + k, n - k, complete: false, proof);
-            proof.Add(Root(leaves, start, k));
+            proof.Add(leaves.Root(start, k));
         }
     }
 
@@ -150,7 +170,7 @@ public static class MerkleProofs
     }
 
     /// <summary>MTH over leaves [start, start + count): the compact range, so O(count) hashing and O(log) memory.</summary>
-    private static byte[] Root(IReadOnlyList<byte[]> leaves, int start, int count)
+    internal static byte[] Root(IReadOnlyList<byte[]> leaves, int start, int count)
     {
         var tree = new MerkleTree();
         for (var i = start; i < start + count; i++)
@@ -159,9 +179,9 @@ public static class MerkleProofs
     }
 
     /// <summary>The largest power of two smaller than <paramref name="n"/> (n ≥ 2).</summary>
-    private static int Split(int n)
+    public static long Split(long n)
     {
-        var k = 1;
+        var k = 1L;
         while (k << 1 < n)
             k <<= 1;
         return k;

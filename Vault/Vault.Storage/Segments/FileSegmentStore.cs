@@ -310,6 +310,13 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     /// <summary>Decompresses into <paramref name="output"/>; a frame that does not fit, or is not zstd, fails.</summary>
     private static int DecompressInto(ReadOnlySpan<byte> frame, Span<byte> output, Func<(string Code, string Message), Exception> fail)
     {
+        if (NativeZstd.Available && frame.Length > 0 && output.Length > 0)
+        {
+            if (!NativeZstd.TryDecompress(frame, output, out var native, out var error))
+                throw fail(("length-mismatch", $"it decompresses to more than {output.Length - 1} bytes"));
+            return error is null ? native : throw fail(("bad-encoding", $"not a valid zstd frame: {error}"));
+        }
+
         try
         {
             // One decompression context per thread: a new one per segment costs a native allocation and page faults each time.

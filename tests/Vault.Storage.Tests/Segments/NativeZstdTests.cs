@@ -1,0 +1,61 @@
+using Vault.Storage.Segments;
+using ZstdSharp;
+
+namespace Vault.Storage.Tests.Segments;
+
+/// <summary>The system libzstd and the managed port agree on every frame: what it holds, that it does not fit, that it is not one.</summary>
+public sealed class NativeZstdTests
+{
+    private static byte[] Data(int seed, int length)
+    {
+        var bytes = new byte[length];
+        var random = new Random(seed);
+        for (var i = 0; i < length; i++)
+            bytes[i] = (byte)(i % 7 == 0 ? random.Next(256) : 'a' + i % 13); // compressible, not trivially
+        return bytes;
+    }
+
+    [Fact]
+    public void native_decompression_gives_what_the_managed_port_gives_for_good_short_and_damaged_frames()
+    {
+        Assert.True(NativeZstd.Available, "libzstd.so.1 should load on this machine (Debian ships it with its own tools)");
+        var plain = Data(1, 3_000_000);
+        var frame = new Compressor(1).Wrap(plain).ToArray();
+
+        var output = new byte[plain.Length + 1];
+        Assert.True(NativeZstd.TryDecompress(frame, output, out var written, out var error));
+        Assert.Null(error);
+        Assert.Equal(plain.Length, written);
+        Assert.True(output.AsSpan(0, written).SequenceEqual(plain));
+
+        // Too small a buffer: no error, just "does not fit", as the managed port's TryUnwrap says.
+        Assert.False(NativeZstd.TryDecompress(frame, new byte[plain.Length - 1], out _, out _));
+        Assert.False(new Decompressor().TryUnwrap(frame, new byte[plain.Length - 1], out _));
+
+        // Truncated and damaged frames: an error from both.
+        var random = new Random(2);
+        for (var i = 0; i < 50; i++)
+        {
+            var damaged = (byte[])frame.Clone();
+            if (i % 2 == 0)
+                damaged = damaged[..random.Next(1, damaged.Length)];
+            else
+                damaged[random.Next(damaged.Length)] ^= (byte)(1 + random.Next(255));
+            var nativeOk = NativeZstd.TryDecompress(damaged, output, out var nativeWritten, out var nativeError) && nativeError is null;
+            bool managedOk;
+            var managedWritten = 0;
+            try
+            {
+                managedOk = new Decompressor().TryUnwrap(damaged, output.AsSpan(), out managedWritten);
+            }
+            catch (ZstdException)
+            {
+                managedOk = false;
+            }
+
+            Assert.Equal(managedOk, nativeOk);
+            if (nativeOk)
+                Assert.Equal(managedWritten, nativeWritten);
+        }
+    }
+}

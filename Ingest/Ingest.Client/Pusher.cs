@@ -267,7 +267,10 @@ public sealed class Pusher
             var buffer = Vault.Core.Buffers.SegmentBuffers.Pool.Rent(Compressor.GetCompressBound(data.Length));
             try
             {
-                return buffer.AsSpan(0, _compressor.Wrap(data, buffer)).ToArray();
+                var length = Vault.Core.Compression.NativeZstd.Available && data.Length > 0
+                    ? Vault.Core.Compression.NativeZstd.Compress(data, buffer, _pusher._options.CompressionLevel)
+                    : _compressor.Wrap(data, buffer);
+                return buffer.AsSpan(0, length).ToArray();
             }
             finally
             {

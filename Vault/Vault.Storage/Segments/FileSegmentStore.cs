@@ -40,8 +40,17 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         var buffer = Vault.Core.Buffers.SegmentBuffers.Pool.Rent(Compressor.GetCompressBound(plaintext.Length));
         try
         {
-            using var compressor = new Compressor(_options.CompressionLevel);
-            var length = compressor.Wrap(plaintext.Span, buffer); // only for identity segments: producers normally send zstd
+            // Only for identity segments: producers normally send zstd.
+            int length;
+            if (Vault.Core.Compression.NativeZstd.Available && plaintext.Length > 0)
+            {
+                length = Vault.Core.Compression.NativeZstd.Compress(plaintext.Span, buffer, _options.CompressionLevel);
+            }
+            else
+            {
+                using var compressor = new Compressor(_options.CompressionLevel);
+                length = compressor.Wrap(plaintext.Span, buffer);
+            }
             return await WriteAsync(hash, buffer.AsMemory(0, length), cancellationToken);
         }
         finally
@@ -310,9 +319,9 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     /// <summary>Decompresses into <paramref name="output"/>; a frame that does not fit, or is not zstd, fails.</summary>
     private static int DecompressInto(ReadOnlySpan<byte> frame, Span<byte> output, Func<(string Code, string Message), Exception> fail)
     {
-        if (NativeZstd.Available && frame.Length > 0 && output.Length > 0)
+        if (Vault.Core.Compression.NativeZstd.Available && frame.Length > 0 && output.Length > 0)
         {
-            if (!NativeZstd.TryDecompress(frame, output, out var native, out var error))
+            if (!Vault.Core.Compression.NativeZstd.TryDecompress(frame, output, out var native, out var error))
                 throw fail(("length-mismatch", $"it decompresses to more than {output.Length - 1} bytes"));
             return error is null ? native : throw fail(("bad-encoding", $"not a valid zstd frame: {error}"));
         }

@@ -1,3 +1,4 @@
+using Vault.Core.Compression;
 using Vault.Storage.Segments;
 using ZstdSharp;
 
@@ -16,7 +17,7 @@ public sealed class NativeZstdTests
     }
 
     [Fact]
-    public void native_decompression_gives_what_the_managed_port_gives_for_good_short_and_damaged_frames()
+    public void native_zstd_gives_what_the_managed_port_gives_for_good_short_and_damaged_frames_and_writes_standard_frames()
     {
         Assert.True(NativeZstd.Available, "libzstd.so.1 should load on this machine (Debian ships it with its own tools)");
         var plain = Data(1, 3_000_000);
@@ -27,6 +28,12 @@ public sealed class NativeZstdTests
         Assert.Null(error);
         Assert.Equal(plain.Length, written);
         Assert.True(output.AsSpan(0, written).SequenceEqual(plain));
+
+        // Native frames are standard zstd: the managed port reads them back to the same bytes.
+        var nativeFrame = new byte[Compressor.GetCompressBound(plain.Length)];
+        var nativeLength = NativeZstd.Compress(plain, nativeFrame, 1);
+        Assert.True(nativeLength < plain.Length / 2, $"{nativeLength} bytes for {plain.Length}");
+        Assert.True(new Decompressor().Unwrap(nativeFrame.AsSpan(0, nativeLength)).SequenceEqual(plain));
 
         // Too small a buffer: no error, just "does not fit", as the managed port's TryUnwrap says.
         Assert.False(NativeZstd.TryDecompress(frame, new byte[plain.Length - 1], out _, out _));

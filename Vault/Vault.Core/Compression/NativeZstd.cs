@@ -1,12 +1,13 @@
 using System.Runtime.InteropServices;
 
-namespace Vault.Storage.Segments;
+namespace Vault.Core.Compression;
 
 /// <summary>
-/// Decompression through the system's libzstd (libzstd.so.1, present wherever Debian's own tools are) where it loads:
-/// about twice the managed port's speed on this machine, which is what a data scrub and a restore spend their time
-/// on. Compression stays with ZstdSharp (its output is the format; the speed there is the level). Where the library
-/// is absent, or with VAULT_ZSTD=managed, everything goes through ZstdSharp, with the same results and failures.
+/// zstd through the system's libzstd (libzstd.so.1, present wherever Debian's own tools are) where it loads: faster
+/// than the managed port on this machine for both directions, which is what a push, a scrub and a restore spend much
+/// of their time on. The frames are standard zstd either way (a segment is identified by its plaintext's SHA-256, not
+/// by its frame). Where the library is absent, or with VAULT_ZSTD=managed, everything goes through ZstdSharp, with
+/// the same results and failures.
 /// </summary>
 public static partial class NativeZstd
 {
@@ -15,6 +16,9 @@ public static partial class NativeZstd
 
     [ThreadStatic]
     private static IntPtr _context;
+
+    [ThreadStatic]
+    private static IntPtr _compressor;
 
     public static bool Available { get; } = Probe();
 
@@ -54,6 +58,23 @@ public static partial class NativeZstd
         written = checked((int)result);
         return true;
     }
+
+    /// <summary>Compresses <paramref name="data"/> into one frame at <paramref name="level"/>; <paramref name="output"/> holds at least ZSTD_compressBound bytes.</summary>
+    public static int Compress(ReadOnlySpan<byte> data, Span<byte> output, int level)
+    {
+        if (_compressor == IntPtr.Zero)
+            _compressor = ZSTD_createCCtx();
+        var result = ZSTD_compressCCtx(_compressor, ref MemoryMarshal.GetReference(output), (nuint)output.Length, in MemoryMarshal.GetReference(data), (nuint)data.Length, level);
+        if (ZSTD_isError(result) != 0)
+            throw new InvalidOperationException($"zstd compression failed: {Marshal.PtrToStringUTF8(ZSTD_getErrorName(result))}");
+        return checked((int)result);
+    }
+
+    [LibraryImport(Library)]
+    private static partial IntPtr ZSTD_createCCtx();
+
+    [LibraryImport(Library)]
+    private static partial nuint ZSTD_compressCCtx(IntPtr context, ref byte destination, nuint capacity, in byte source, nuint size, int level);
 
     [LibraryImport(Library)]
     private static partial uint ZSTD_versionNumber();

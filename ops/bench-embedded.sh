@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Embedded push and restore (no broker), the vault with the system libzstd and with ZstdSharp (VAULT_ZSTD=managed),
+# and restic, interleaved, three runs, whole-process times and peak RSS (docs/benchmarks.md).
+# Usage: ops/bench-embedded.sh [MiB]   (default 1024; installs restic with apt-get when missing)
+set -u
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+size="${1:-1024}"
+command -v restic >/dev/null || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq restic >/dev/null; }
+cli="${VAULT_CLI:-$(ops/build-cli.sh)}"
+d="$(mktemp -d /tmp/vault-bench-embedded-XXXX)"
+trap 'rm -rf "$d"' EXIT
+python3 ops/gen-dataset.py "$d/data" "$size" >/dev/null
+export RESTIC_PASSWORD=bench
+for run in 1 2 3; do
+  for mode in native managed; do
+    rm -rf $d/v $d/r-$mode
+    if [ $mode = managed ]; then export VAULT_ZSTD=managed; else unset VAULT_ZSTD; fi
+    dotnet $cli init --vault $d/v --approver alice=$(python3 -c "print('ab'*32)") --approver bob=$(python3 -c "print('cd'*32)") >/dev/null
+    /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" dotnet $cli push $d/data --vault $d/v --set s1 --source web --no-cache >/dev/null 2>&1; p=$(cat "$d/t")
+    /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" dotnet $cli restore s1 --vault $d/v --to $d/r-$mode >/dev/null 2>&1; r=$(cat "$d/t")
+    echo "run $run vault-$mode push: $p  restore: $r"
+  done
+  unset VAULT_ZSTD
+  rm -rf $d/restic $d/rr; restic init -r $d/restic -q >/dev/null
+  /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" restic -r $d/restic backup -q $d/data >/dev/null 2>&1; p=$(cat "$d/t")
+  /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" restic -r $d/restic restore latest -q --target $d/rr >/dev/null 2>&1; r=$(cat "$d/t")
+  echo "run $run restic push: $p  restore: $r"
+done
+diff -rq $d/data $d/r-native/ >/dev/null 2>&1 && echo "restore byte-exact (native)" || diff -rq $d/data $d/r-native | head -3

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Embedded push and restore (no broker), the vault with the system libzstd and with ZstdSharp (VAULT_ZSTD=managed),
 # and restic, interleaved, three runs, whole-process times and peak RSS (docs/benchmarks.md).
-# Usage: ops/bench-embedded.sh [MiB]   (default 1024; installs restic with apt-get when missing)
+# Usage: ops/bench-embedded.sh [MiB] [--small-files]   (default 1024; the dataset shape of ops/gen-dataset.py;
+# installs restic with apt-get when missing)
 set -u
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-size="${1:-1024}"
+size=1024; shape=""
+for arg in "$@"; do case "$arg" in --small-files) shape="--small-files" ;; *) size="$arg" ;; esac; done
 command -v restic >/dev/null || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq restic >/dev/null; }
 cli="${VAULT_CLI:-$(ops/build-cli.sh)}"
 d="$(mktemp -d /tmp/vault-bench-embedded-XXXX)"
 trap 'rm -rf "$d"' EXIT
-python3 ops/gen-dataset.py "$d/data" "$size" >/dev/null
+python3 ops/gen-dataset.py "$d/data" "$size" $shape >/dev/null
 export RESTIC_PASSWORD=bench
 for run in 1 2 3; do
   for mode in native managed; do

@@ -108,14 +108,7 @@ public sealed class RotationJournal
     {
         if (!DeletionService.IsValidId(requestId))
             return $"it names no valid request ('{requestId}')";
-        var records = new List<(long, IRequestEvent)>();
-        await foreach (var r in log.ReadStreamAsync(DeletionService.StreamOf(requestId), 0, ct))
-        {
-            if (r.Position < at.Position && EventCodec.Decode(r) is IRequestEvent d)
-                records.Add((r.Position, d));
-        }
-
-        var request = RequestProof.Of(records, p => governance.ContextAt(p, default)).State;
+        var request = await GovernanceReader.RequestBeforeAsync(log, governance, requestId, at.Position, ct);
         if (request.Kind != RequestKind.Rotation || request.Targets.Count != 1)
             return $"request {requestId} is not a signed rotation request";
         if (e is RotationConfigured configured ? !SamePolicy(request.Subject, configured.Policy) : request.Targets[0] != target)

@@ -327,12 +327,15 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
         var medium = Medium(journal, label);
         if (medium.State is MediumState.Lost or MediumState.Retired)
             throw new StorageRefusedException($"{label} is already {Describe(medium)}.");
-        if (lost && approvedBy is null && medium.HoldsData && !medium.IsExpired)
+        IRotationEvent e = lost ? new MediumLost(label, Today, reason, approvedBy) : new MediumRetired(label, Today, reason);
+        if (approvedBy is null && RotationGuard.Check(journal.State, e, Today) is not null)
+        {
+            if (!lost)
+                throw new StorageRefusedException($"{label} holds data needed until {medium.NeededUntil:yyyy-MM-dd}; retire it after it expires (or record it lost if it is gone).");
             throw new GovernanceRefusedException(new Vault.Core.Governance.Refusal(Vault.Core.Governance.RefusalCode.NoQuorum,
                 $"{label} holds data needed until {medium.NeededUntil:yyyy-MM-dd}; recording it lost (its copies then stop counting) needs the quorum: 'vault rotation propose --lose {label} --reason TEXT --key FILE'."), recorded: false);
-        if (!lost && medium.HoldsData && !medium.IsExpired)
-            throw new StorageRefusedException($"{label} holds data needed until {medium.NeededUntil:yyyy-MM-dd}; retire it after it expires (or record it lost if it is gone).");
-        IRotationEvent e = lost ? new MediumLost(label, Today, reason, approvedBy) : new MediumRetired(label, Today, reason);
+        }
+
         await journal.RecordAsync(e, ct);
         return e;
     }

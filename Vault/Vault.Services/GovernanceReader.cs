@@ -93,15 +93,24 @@ public static class GovernanceReader
     {
         if (!DeletionService.IsValidId(change.RequestId))
             return $"it names no valid request ('{change.RequestId}')";
+        var request = await RequestBeforeAsync(log, before, change.RequestId, position, cancellationToken);
+        return Problem(request, change, before.ContextAt(position, change.At));
+    }
+
+    /// <summary>
+    /// The request as its records before <paramref name="position"/> prove it (an effect recorded at that position,
+    /// a governance change or a rotation record, must rest on what was signed before it), under <paramref name="rules"/>.
+    /// </summary>
+    public static async Task<DeletionRequestState> RequestBeforeAsync(IEventLog log, GovernanceState rules, string requestId, long position, CancellationToken cancellationToken)
+    {
         var records = new List<(long, IRequestEvent)>();
-        await foreach (var r in log.ReadStreamAsync(DeletionService.StreamOf(change.RequestId), 0, cancellationToken))
+        await foreach (var r in log.ReadStreamAsync(DeletionService.StreamOf(requestId), 0, cancellationToken))
         {
             if (r.Position < position && EventCodec.Decode(r) is IRequestEvent e)
                 records.Add((r.Position, e));
         }
 
-        var proof = RequestProof.Of(records, p => before.ContextAt(p, default));
-        return Problem(proof.State, change, before.ContextAt(position, change.At));
+        return RequestProof.Of(records, p => rules.ContextAt(p, default)).State;
     }
 
     /// <summary>Would the proved request have let this change be applied at its time? Null when yes.</summary>

@@ -25,7 +25,9 @@ public sealed class Scrubber(IEventLog log, FileSegmentStore store, TimeProvider
     public async Task<ScrubReport> RunAsync(double samplePercent, IProgress<(long Done, long Total, long Bytes)>? progress, CancellationToken ct)
     {
         var started = clock.GetTimestamp();
-        var uses = await UsesAsync(ct);
+        // Which sets and files use each segment is needed only to name damage and to find what is missing: it is read
+        // from the log and the manifests while the segments are being checked, not before.
+        var reading = Task.Run(() => UsesAsync(ct), ct);
         var stored = new List<SegmentHash>();
         await foreach (var hash in store.ListAsync(ct))
             stored.Add(hash);
@@ -34,28 +36,31 @@ public sealed class Scrubber(IEventLog log, FileSegmentStore store, TimeProvider
 
         var damage = new ConcurrentBag<SegmentDamage>();
         long done = 0, storedBytes = 0, plaintext = 0;
-        await Parallel.ForEachAsync(sample, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, async (hash, token) =>
+        // Synchronous reads on one worker per core: every segment is decompressed and hashed where it was read,
+        // streaming through a cache-sized window (FileSegmentStore.Verify), with no hop through the thread pool.
+        await Task.Run(() => Parallel.ForEach(sample, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, hash =>
         {
             try
             {
-                using var lease = await store.LeaseAsync(hash, token);
-                Interlocked.Add(ref plaintext, lease.Memory.Length);
+                Interlocked.Add(ref plaintext, store.Verify(hash));
             }
             catch (Exception ex) when (ex is SegmentCorruptException or SegmentNotFoundException or IOException)
             {
-                damage.Add(new SegmentDamage(hash.Hex, ex.Message, uses.GetValueOrDefault(hash.Hex) ?? []));
+                damage.Add(new SegmentDamage(hash.Hex, ex.Message, []));
             }
 
             Interlocked.Add(ref storedBytes, store.StoredLength(hash) ?? 0);
             var n = Interlocked.Increment(ref done);
             if (n % 64 == 0)
                 progress?.Report((n, sample.Count, Interlocked.Read(ref plaintext)));
-        });
+        }), ct);
 
+        var uses = await reading;
         var missing = uses.Where(u => !held.Contains(u.Key))
             .Select(u => new SegmentDamage(u.Key, "a sealed set needs it, but the store does not hold it", u.Value))
             .OrderBy(d => d.Hash, StringComparer.Ordinal).ToList();
-        return new ScrubReport(sample.Count, stored.Count, storedBytes, plaintext, [.. damage.OrderBy(d => d.Hash, StringComparer.Ordinal)], missing, clock.GetElapsedTime(started));
+        var damaged = damage.Select(d => d with { UsedBy = uses.GetValueOrDefault(d.Hash) ?? [] }).OrderBy(d => d.Hash, StringComparer.Ordinal).ToList();
+        return new ScrubReport(sample.Count, stored.Count, storedBytes, plaintext, damaged, missing, clock.GetElapsedTime(started));
     }
 
     /// <summary>Every segment a sealed set uses, with the sets and files that use it; a manifest that cannot be read is itself damage found later.</summary>

@@ -59,6 +59,63 @@ public static partial class NativeZstd
         return true;
     }
 
+    /// <summary>
+    /// Decompresses <paramref name="frame"/> (one or more concatenated frames) through <paramref name="window"/> a piece at a
+    /// time, handing each piece to <paramref name="sink"/> while it is still in cache, without ever holding the whole
+    /// plaintext: a scrub or an ingest check only needs the plaintext's length and hash. Stops with an error once more
+    /// than <paramref name="limit"/> bytes come out (a bomb, or a lie; <paramref name="tooLarge"/> is then set). Returns
+    /// the bytes produced; <paramref name="error"/> names a frame that is not valid. (Measured against decompressing
+    /// each block straight into a segment-sized buffer and hashing it there: this is 5-7% faster on a scrub, the writes
+    /// staying in a small buffer that stays in cache; docs/benchmarks.md.)
+    /// </summary>
+    public static long DecompressTo<TSink>(ReadOnlySpan<byte> frame, Span<byte> window, long limit, ref TSink sink, out string? error, out bool tooLarge)
+        where TSink : struct, IPlaintextSink, allows ref struct
+    {
+        error = null;
+        tooLarge = false;
+        if (_context == IntPtr.Zero)
+            _context = ZSTD_createDCtx();
+        ZSTD_DCtx_reset(_context, 1); // session only: a frame an earlier call left unfinished starts nothing here
+        long total = 0;
+        unsafe
+        {
+            fixed (byte* source = frame)
+            fixed (byte* destination = window)
+            {
+                var input = new Buffer { Pointer = source, Size = (nuint)frame.Length };
+                nuint pending = 1;
+                while (input.Position < input.Size || pending != 0)
+                {
+                    var output = new Buffer { Pointer = destination, Size = (nuint)window.Length };
+                    var before = input.Position;
+                    pending = ZSTD_decompressStream(_context, ref output, ref input);
+                    if (ZSTD_isError(pending) != 0)
+                    {
+                        error = Marshal.PtrToStringUTF8(ZSTD_getErrorName(pending)) ?? "unknown error";
+                        return total;
+                    }
+
+                    total += (long)output.Position;
+                    if (total > limit)
+                    {
+                        tooLarge = true;
+                        error = $"it decompresses to more than {limit} bytes";
+                        return total;
+                    }
+
+                    sink.Write(window[..(int)output.Position]);
+                    if (output.Position == 0 && input.Position == before)
+                    {
+                        error = "the frame ends before its data does";
+                        return total;
+                    }
+                }
+            }
+        }
+
+        return total;
+    }
+
     /// <summary>Compresses <paramref name="data"/> into one frame at <paramref name="level"/>; <paramref name="output"/> holds at least ZSTD_compressBound bytes.</summary>
     public static int Compress(ReadOnlySpan<byte> data, Span<byte> output, int level)
     {
@@ -86,6 +143,21 @@ public static partial class NativeZstd
     private static partial nuint ZSTD_decompressDCtx(IntPtr context, ref byte destination, nuint capacity, in byte source, nuint size);
 
     [LibraryImport(Library)]
+    private static partial nuint ZSTD_DCtx_reset(IntPtr context, int reset);
+
+    [LibraryImport(Library)]
+    private static partial nuint ZSTD_decompressStream(IntPtr context, ref Buffer output, ref Buffer input);
+
+    /// <summary>ZSTD_inBuffer and ZSTD_outBuffer share this layout: pointer, size, position.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private unsafe struct Buffer
+    {
+        public byte* Pointer;
+        public nuint Size;
+        public nuint Position;
+    }
+
+    [LibraryImport(Library)]
     private static partial uint ZSTD_isError(nuint code);
 
     [LibraryImport(Library)]
@@ -93,4 +165,10 @@ public static partial class NativeZstd
 
     [LibraryImport(Library)]
     private static partial IntPtr ZSTD_getErrorName(nuint code);
+}
+
+/// <summary>Where streamed plaintext goes, a piece at a time (a hash, a counter): a struct so the loop calls it directly.</summary>
+public interface IPlaintextSink
+{
+    void Write(ReadOnlySpan<byte> piece);
 }

@@ -13,6 +13,10 @@ public readonly record struct SegmentHash
 
     public static SegmentHash Of(ReadOnlySpan<byte> plaintext) => new(Convert.ToHexStringLower(SHA256.HashData(plaintext)));
 
+    /// <summary>The hash whose SHA-256 digest is <paramref name="digest"/> (32 bytes).</summary>
+    public static SegmentHash FromDigest(ReadOnlySpan<byte> digest) =>
+        digest.Length == 32 ? new(Convert.ToHexStringLower(digest)) : throw new ArgumentException("A SHA-256 digest is 32 bytes.", nameof(digest));
+
     public static SegmentHash Parse(string text) =>
         TryParse(text, out var hash) ? hash : throw new FormatException($"'{text}' is not a segment hash: 64 hex digits of SHA-256.");
 

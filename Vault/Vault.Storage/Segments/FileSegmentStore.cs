@@ -63,20 +63,11 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     {
         if (plaintextLength < 0 || plaintextLength > _options.MaxSegmentBytes)
             throw new SegmentRejectedException("too-large", $"The segment declares {plaintextLength} bytes; the limit is {_options.MaxSegmentBytes}.");
-        // Decompressed into a pooled buffer only to check the declared length and hash: large fresh arrays cost more
-        // here (page faults and full collections) than the decompression itself.
-        var plaintext = Vault.Core.Buffers.SegmentBuffers.Pool.Rent((int)plaintextLength + 1);
-        try
-        {
-            var written = DecompressInto(zstdFrame.Span, plaintext.AsSpan(0, (int)plaintextLength + 1), bad => new SegmentRejectedException(bad.Code, bad.Message));
-            if (written != plaintextLength)
-                throw new SegmentRejectedException("length-mismatch", $"it decompresses to {written} bytes, not the declared {plaintextLength}");
-            CheckHash(hash, plaintext.AsSpan(0, written));
-        }
-        finally
-        {
-            Vault.Core.Buffers.SegmentBuffers.Pool.Return(plaintext);
-        }
+        var (written, actual) = HashFrame(zstdFrame.Span, plaintextLength, bad => new SegmentRejectedException(bad.Code, bad.Message));
+        if (written != plaintextLength)
+            throw new SegmentRejectedException("length-mismatch", $"it decompresses to {written} bytes, not the declared {plaintextLength}");
+        if (actual != hash)
+            throw new SegmentRejectedException("hash-mismatch", $"The segment's SHA-256 is {actual}, not the declared {hash}; nothing was stored. Resend it.");
 
         if (File.Exists(PathOf(hash)))
             return new SegmentPut(hash, false, new FileInfo(PathOf(hash)).Length);
@@ -162,6 +153,108 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
             if (plaintext is not null)
                 pool.Return(plaintext);
         }
+    }
+
+    /// <summary>
+    /// Checks a stored segment as a scrub does: its frame read whole, decompressed a piece at a time and hashed while
+    /// each piece is in cache, the plaintext never held. Returns the plaintext's length; throws as <see cref="LeaseAsync"/> does.
+    /// </summary>
+    public long Verify(SegmentHash hash)
+    {
+        var pool = Vault.Core.Buffers.SegmentBuffers.Pool;
+        byte[] frame;
+        int frameLength;
+        try
+        {
+            using var handle = File.OpenHandle(PathOf(hash), FileMode.Open, FileAccess.Read, FileShare.Read);
+            frameLength = (int)RandomAccess.GetLength(handle);
+            frame = pool.Rent(frameLength);
+            var read = 0;
+            while (read < frameLength && RandomAccess.Read(handle, frame.AsSpan(read, frameLength - read), read) is var n and > 0)
+                read += n;
+            frameLength = read;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new SegmentNotFoundException($"Segment {hash} is not in the store at {Root}.");
+        }
+
+        try
+        {
+            var (written, actual) = HashFrame(frame.AsSpan(0, frameLength), _options.MaxSegmentBytes,
+                bad => new SegmentCorruptException($"Segment {hash} at {PathOf(hash)} is damaged ({bad.Message}). Restore it from another site's copy."));
+            if (actual != hash)
+                throw new SegmentCorruptException($"Segment {hash} at {PathOf(hash)} no longer matches its hash. Restore it from another site's copy.");
+            return written;
+        }
+        finally
+        {
+            pool.Return(frame);
+        }
+    }
+
+    /// <summary>
+    /// The length and SHA-256 of a frame's plaintext, which may be at most <paramref name="limit"/> bytes and must be as
+    /// long as the frame declares. Through libzstd the plaintext streams through a small window into the hash; with the
+    /// managed port it is decompressed into a pooled buffer first, then hashed.
+    /// </summary>
+    private static (long Length, SegmentHash Hash) HashFrame(ReadOnlySpan<byte> frame, long limit, Func<(string Code, string Message), Exception> fail)
+    {
+        ulong declared;
+        try
+        {
+            declared = Decompressor.GetDecompressedSize(frame);
+        }
+        catch (ZstdException ex)
+        {
+            throw fail(("bad-encoding", $"not a valid zstd frame: {ex.Message}"));
+        }
+
+        long written;
+        SegmentHash actual;
+        if (Vault.Core.Compression.NativeZstd.Available)
+        {
+            var sink = new HashSink(_hasher ??= System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256));
+            written = Vault.Core.Compression.NativeZstd.DecompressTo(frame, _window ??= new byte[WindowBytes], limit, ref sink, out var error, out var tooLarge);
+            Span<byte> digest = stackalloc byte[32];
+            _hasher.GetHashAndReset(digest); // also resets a hash an error left half-fed
+            if (error is not null)
+                throw tooLarge ? fail(("length-mismatch", error)) : fail(("bad-encoding", $"not a valid zstd frame: {error}"));
+            actual = SegmentHash.FromDigest(digest);
+        }
+        else
+        {
+            var plaintext = Vault.Core.Buffers.SegmentBuffers.Pool.Rent((int)limit + 1);
+            try
+            {
+                written = DecompressInto(frame, plaintext.AsSpan(0, (int)limit + 1), fail);
+                if (written > limit)
+                    throw fail(("length-mismatch", $"it decompresses to more than {limit} bytes"));
+                actual = SegmentHash.Of(plaintext.AsSpan(0, (int)written));
+            }
+            finally
+            {
+                Vault.Core.Buffers.SegmentBuffers.Pool.Return(plaintext);
+            }
+        }
+
+        if (declared > 0 && (ulong)written != declared)
+            throw fail(("length-mismatch", $"it decompresses to {written} bytes, not the {declared} its frame declares"));
+        return (written, actual);
+    }
+
+    /// <summary>The window plaintext streams through: small enough to stay in the core's cache between zstd and SHA-256.</summary>
+    private const int WindowBytes = 128 * 1024;
+
+    [ThreadStatic]
+    private static byte[]? _window;
+
+    [ThreadStatic]
+    private static System.Security.Cryptography.IncrementalHash? _hasher;
+
+    private readonly struct HashSink(System.Security.Cryptography.IncrementalHash hash) : Vault.Core.Compression.IPlaintextSink
+    {
+        public void Write(ReadOnlySpan<byte> piece) => hash.AppendData(piece);
     }
 
     public async Task<byte[]> ReadAsync(SegmentHash hash, CancellationToken cancellationToken = default)

@@ -75,7 +75,7 @@ public static class CheckCommand
                 context.WriteJson(new
                 {
                     intact = ok,
-                    segments = new { @checked = report.Checked, stored = report.Stored, storedBytes = report.StoredBytes, plaintextBytes = report.PlaintextBytes, seconds = Math.Round(seconds, 3), plaintextMBps = Math.Round(report.PlaintextBytes / 1e6 / seconds, 1) },
+                    segments = new { @checked = report.Checked, stored = report.Stored, storedBytes = report.StoredBytes, plaintextBytes = report.PlaintextBytes, seconds = Math.Round(seconds, 3), storedMBps = Math.Round(report.StoredBytes / 1e6 / seconds, 1), plaintextMBps = Math.Round(report.PlaintextBytes / 1e6 / seconds, 1) },
                     damaged = report.Damage,
                     missing = report.Missing,
                     images = library is null ? null : new { read = library.Images, damage = imageDamage },
@@ -84,7 +84,7 @@ public static class CheckCommand
             else
             {
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"read {report.Checked:N0} of {report.Stored:N0} stored segments ({report.StoredBytes / 1e6:N1} MB stored, {report.PlaintextBytes / 1e6:N1} MB of data) in {seconds:F2} s, {report.PlaintextBytes / 1e6 / seconds:N0} MB/s of data"));
+                    $"read {report.Checked:N0} of {report.Stored:N0} stored segments ({report.StoredBytes / 1e6:N1} MB stored, {report.PlaintextBytes / 1e6:N1} MB of data) in {seconds:F2} s, {report.StoredBytes / 1e6 / seconds:N0} MB/s stored, {report.PlaintextBytes / 1e6 / seconds:N0} MB/s of data"));
                 foreach (var d in report.Damage)
                     context.Output.WriteLine($"DAMAGED  {d.Hash}: {Uses(d)} ({d.Problem})");
                 foreach (var d in report.Missing)

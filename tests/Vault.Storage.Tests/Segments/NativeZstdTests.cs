@@ -65,4 +65,77 @@ public sealed class NativeZstdTests
                 Assert.Equal(managedWritten, nativeWritten);
         }
     }
+
+    private struct Collect(List<byte> into) : IPlaintextSink
+    {
+        public int Pieces;
+
+        public void Write(ReadOnlySpan<byte> piece)
+        {
+            Assert.True(piece.Length <= 4096, "a piece never exceeds the window");
+            into.AddRange(piece);
+            Pieces++;
+        }
+    }
+
+    [Fact]
+    public void streaming_through_a_small_window_gives_the_one_shot_plaintext_and_the_same_verdict_on_damage_bombs_and_concatenated_frames()
+    {
+        Assert.True(NativeZstd.Available);
+        var plain = Data(3, 1_500_000);
+        var frame = new Compressor(3).Wrap(plain).ToArray();
+        var window = new byte[4096];
+
+        var got = new List<byte>();
+        var sink = new Collect(got);
+        Assert.Equal(plain.Length, NativeZstd.DecompressTo(frame, window, plain.Length, ref sink, out var error, out var tooLarge));
+        Assert.Null(error);
+        Assert.False(tooLarge);
+        Assert.True(got.ToArray().AsSpan().SequenceEqual(plain));
+        Assert.True(sink.Pieces > plain.Length / 4096 - 1);
+
+        // Two frames one after the other are one plaintext, as the one-shot call reads them.
+        var second = new Compressor(1).Wrap(Data(4, 10_000)).ToArray();
+        got.Clear();
+        sink = new Collect(got);
+        Assert.Equal(plain.Length + 10_000, NativeZstd.DecompressTo([.. frame, .. second], window, 2_000_000, ref sink, out error, out _));
+        Assert.Null(error);
+
+        // A bomb stops at the limit, never later than one window past it.
+        var bomb = new Compressor(1).Wrap(new byte[64 << 20]).ToArray();
+        got.Clear();
+        sink = new Collect(got);
+        var produced = NativeZstd.DecompressTo(bomb, window, 1 << 20, ref sink, out error, out tooLarge);
+        Assert.True(tooLarge);
+        Assert.NotNull(error);
+        Assert.InRange(produced, (1 << 20) + 1, (1 << 20) + window.Length);
+
+        // An empty input is not a frame.
+        got.Clear();
+        sink = new Collect(got);
+        NativeZstd.DecompressTo([], window, 100, ref sink, out error, out _);
+        Assert.NotNull(error);
+
+        // Truncated and damaged frames: the streamed verdict is the one-shot verdict, and a frame both accept gives the same bytes.
+        var random = new Random(5);
+        var output = new byte[plain.Length + 1];
+        for (var i = 0; i < 60; i++)
+        {
+            var damaged = (byte[])frame.Clone();
+            if (i % 2 == 0)
+                damaged = damaged[..random.Next(1, damaged.Length)];
+            else
+                damaged[random.Next(damaged.Length)] ^= (byte)(1 + random.Next(255));
+            var oneShotOk = NativeZstd.TryDecompress(damaged, output, out var oneShotWritten, out var oneShotError) && oneShotError is null;
+            got.Clear();
+            sink = new Collect(got);
+            var streamed = NativeZstd.DecompressTo(damaged, window, plain.Length, ref sink, out error, out _);
+            Assert.Equal(oneShotOk, error is null);
+            if (oneShotOk)
+            {
+                Assert.Equal(oneShotWritten, streamed);
+                Assert.True(got.ToArray().AsSpan().SequenceEqual(output.AsSpan(0, oneShotWritten)));
+            }
+        }
+    }
 }

@@ -168,4 +168,35 @@ public sealed class FileSegmentStoreConformance : SegmentStoreConformance
     protected override ISegmentStore Store => _store;
 
     protected override string FileOf(SegmentHash hash) => Path.Combine(Directory, hash.Hex[..2], hash.Hex + ".zst");
+
+    [Fact]
+    public async Task a_scrub_verify_gives_the_plaintext_length_and_names_a_flipped_byte_an_empty_file_and_a_missing_segment()
+    {
+        var random = new Random(3);
+        var data = new byte[3_500_000];
+        for (var i = 0; i < data.Length; i++)
+            data[i] = (byte)(i % 5 == 0 ? random.Next(256) : 'k');
+        var hash = SegmentHash.Of(data);
+        await _store.PutAsync(hash, data);
+        Assert.Equal(data.Length, _store.Verify(hash));
+
+        var path = FileOf(hash);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var stored = await File.ReadAllBytesAsync(path);
+        for (var flip = 0; flip < 40; flip++)
+        {
+            var damaged = (byte[])stored.Clone();
+            damaged[random.Next(damaged.Length)] ^= (byte)(1 + random.Next(255));
+            await File.WriteAllBytesAsync(path, damaged);
+            var error = Assert.Throws<SegmentCorruptException>(() => _store.Verify(hash));
+            Assert.Contains(hash.Hex, error.Message, StringComparison.Ordinal);
+        }
+
+        await File.WriteAllBytesAsync(path, stored[..(stored.Length / 3)]);
+        Assert.Throws<SegmentCorruptException>(() => _store.Verify(hash));
+        await File.WriteAllBytesAsync(path, []);
+        Assert.Throws<SegmentCorruptException>(() => _store.Verify(hash));
+        File.Delete(path);
+        Assert.Throws<SegmentNotFoundException>(() => _store.Verify(hash));
+    }
 }

@@ -20,6 +20,8 @@ public sealed record IngestHostOptions
     /// <summary>How long to try to reach the broker before giving up with a clear error (MassTransit alone would retry for ever).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+    /// <summary>Where MassTransit logs (connections, faults, reconnects); none for a command-line producer.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? Logging { get; init; }
 }
 
 /// <summary>
@@ -42,6 +44,15 @@ public sealed class IngestHost : IAsyncDisposable
 
     public IngestClient? Client { get; }
 
+    /// <summary>The bus as MassTransit sees it: healthy when every receive endpoint is connected and consuming.</summary>
+    public (bool Healthy, string Description) CheckHealth()
+    {
+        if (_bus is null)
+            return (_producer is not null, _producer is not null ? "producer connection" : "no bus");
+        var result = _bus.CheckHealth();
+        return (result.Status == BusHealthStatus.Healthy, result.Description);
+    }
+
     public static async Task<IngestHost> StartAsync(IngestHostOptions options, CancellationToken cancellationToken = default)
     {
         var router = new ReplyRouter();
@@ -54,6 +65,13 @@ public sealed class IngestHost : IAsyncDisposable
 
         var services = new ServiceCollection();
         services.AddSingleton(router);
+        if (options.Logging is { } logging)
+        {
+            // MassTransit takes its log context from the container's ILoggerFactory (LogContext.ConfigureCurrentLogContextIfNull).
+            services.AddSingleton(logging);
+            services.AddSingleton(typeof(Microsoft.Extensions.Logging.ILogger<>), typeof(Microsoft.Extensions.Logging.Logger<>));
+        }
+
         if (options.Vault is { } vault)
             services.AddSingleton(new IngestHandler(vault.Log, vault.Store, options.Clock));
         services.AddMassTransit(x =>

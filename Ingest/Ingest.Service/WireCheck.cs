@@ -193,6 +193,7 @@ public sealed class FaultAnswerFilter(WireKind kind) : IFilter<ExceptionReceiveC
         if (finding.Unreadable is { } unreadable)
         {
             context.ExceptionHeaders.Set(ReasonHeader, $"Unreadable {name} message: {unreadable}. Nothing was recorded.");
+            IngestMetrics.Unanswerable(kind);
             return;
         }
 
@@ -205,9 +206,15 @@ public sealed class FaultAnswerFilter(WireKind kind) : IFilter<ExceptionReceiveC
                     : ("internal-error", $"The ingest service failed on this {name} message ({Innermost(context.Exception)}); it waits in the _error queue. Please report it.");
         context.ExceptionHeaders.Set(ReasonHeader, reason);
         if (string.IsNullOrWhiteSpace(finding.ReplyTo))
+        {
+            IngestMetrics.Unanswerable(kind);
             return;
+        }
+
+        var rejection = WireCheck.Rejection(kind, finding, code, reason);
+        IngestMetrics.Answered(rejection);
         var endpoint = await context.SendEndpointProvider.GetSendEndpoint(new Uri($"queue:{finding.ReplyTo}"));
-        await endpoint.Send(WireCheck.Rejection(kind, finding, code, reason), CancellationToken.None);
+        await endpoint.Send(rejection, CancellationToken.None);
     }
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("vault-fault-answer");

@@ -13,7 +13,7 @@ namespace Vault.Storage.Postgres;
 /// The PostgreSQL log. A batch takes a transaction-scoped advisory lock, so several service instances can append
 /// to one log and the chain stays sequential; rows go in by binary COPY, which needs only INSERT.
 /// </summary>
-public sealed class PostgresLogBackend : ILogBackend
+public sealed class PostgresLogBackend : ILogBackend, Vault.Storage.Leadership.ILeadershipSource
 {
     private const string Columns = "position, stream_id, stream_version, event_type, payload, metadata, recorded_at, prev_hash, hash";
     private readonly NpgsqlDataSource _dataSource;
@@ -30,6 +30,8 @@ public sealed class PostgresLogBackend : ILogBackend
     }
 
     public string Describe => _where;
+
+    public Vault.Storage.Leadership.ILeaderLease Lease(string name) => new PostgresLeaderLease(_dataSource, _schema, name);
 
     /// <summary>Opens the log in <paramref name="schema"/>; with <paramref name="create"/> creates the schema when it is missing (needs the owner's rights).</summary>
     public static async Task<PostgresLogBackend> OpenAsync(string connectionString, string schema, bool create, string? grantTo = null, CancellationToken cancellationToken = default)

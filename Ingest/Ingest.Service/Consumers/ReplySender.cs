@@ -9,8 +9,9 @@ public sealed class IngestRejectedException(string reason) : Exception(reason);
 internal static class ReplySender
 {
     /// <summary>Answers on the producer's reply queue; a rejection then fails the message so it lands in the queue's _error queue with the reason.</summary>
-    public static async Task ReplyAsync(this ConsumeContext context, string replyTo, IngestReply reply)
+    public static async Task ReplyAsync(this ConsumeContext context, string replyTo, IngestReply reply, long plaintextBytes = 0)
     {
+        IngestMetrics.Answered(reply, plaintextBytes);
         if (!string.IsNullOrWhiteSpace(replyTo))
         {
             var endpoint = await context.GetSendEndpoint(new Uri($"queue:{replyTo}"));

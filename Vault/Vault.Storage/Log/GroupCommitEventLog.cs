@@ -30,10 +30,13 @@ public sealed class GroupCommitEventLog : IEventLog
     /// <summary>The backend's record-by-buffer scan, when it has one (see <see cref="IRawLogScan"/>).</summary>
     public IRawLogScan? RawScan => _backend as IRawLogScan;
 
+    /// <summary>Leadership among the processes sharing this log, when the backend offers it.</summary>
+    public Leadership.ILeadershipSource? Leadership => _backend as Leadership.ILeadershipSource;
+
     public Task<AppendResult> AppendAsync(StreamId stream, ExpectedVersion expected, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var pending = new Pending(new AppendRequest(stream, expected, events));
+        var pending = new Pending(new AppendRequest(stream, expected, events), _options.Clock.GetTimestamp());
         if (!_queue.Writer.TryWrite(pending))
             throw new ObjectDisposedException(nameof(GroupCommitEventLog), "The event log is closed.");
         // Once queued, an append is not withdrawn: cancelling could not tell the caller whether it landed.
@@ -105,7 +108,10 @@ public sealed class GroupCommitEventLog : IEventLog
                         batch[i].Completion.TrySetException(error);
                     else
                         batch[i].Completion.TrySetResult(outcome.Result!);
+                    LogMetrics.AppendDuration.Record(_options.Clock.GetElapsedTime(batch[i].Queued).TotalSeconds);
                 }
+
+                LogMetrics.Batches.Record(batch.Count);
             }
             catch (Exception ex)
             {
@@ -120,7 +126,7 @@ public sealed class GroupCommitEventLog : IEventLog
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed record Pending(AppendRequest Request)
+    private sealed record Pending(AppendRequest Request, long Queued)
     {
         public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

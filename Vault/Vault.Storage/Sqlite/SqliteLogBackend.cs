@@ -12,7 +12,7 @@ namespace Vault.Storage.Sqlite;
 /// The embedded log: one SQLite file in WAL mode with synchronous=FULL, so an append that returned is on disk
 /// even after a power cut (NORMAL would only keep the file consistent). Group commit makes the fsync per batch cheap.
 /// </summary>
-public sealed class SqliteLogBackend : ILogBackend, IRawLogScan
+public sealed class SqliteLogBackend : ILogBackend, IRawLogScan, Leadership.ILeadershipSource
 {
     private readonly string _path;
     private readonly string _connectionString;
@@ -26,6 +26,9 @@ public sealed class SqliteLogBackend : ILogBackend, IRawLogScan
     }
 
     public string Describe => _path;
+
+    /// <summary>A file lock beside the log file: instances sharing an embedded vault share its directory, so one machine.</summary>
+    public Leadership.ILeaderLease Lease(string name) => new Leadership.FileLeaderLease($"{_path}.{name}.lease");
 
     /// <summary>Opens the log file; creates file and schema when <paramref name="create"/> is set and the file does not exist yet.</summary>
     public static async Task<SqliteLogBackend> OpenAsync(string path, bool create, CancellationToken cancellationToken = default)

@@ -74,6 +74,7 @@ public static class ServiceHost
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync });
         app.MapPrometheusScrapingEndpoint("/metrics");
+        app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation("serving /health, /health/live and /metrics at {Listen}", settings.Listen));
         return app;
     }
 

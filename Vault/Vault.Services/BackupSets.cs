@@ -109,6 +109,31 @@ public sealed class BackupSets(IEventLog log)
         return false;
     }
 
+    /// <summary>Does a recorded hold release count: its request is a proved release of exactly that hold, executed or executable?</summary>
+    public static bool ReleaseProved(LegalHoldReleased released, IReadOnlyList<(long Position, IRequestEvent Event)> requestRecords, GovernanceState governance) =>
+        RequestProof.Of(requestRecords, p => governance.ContextAt(p, default)) is { State: { Kind: RequestKind.ReleaseHold } request } proof
+        && request.Targets.SequenceEqual([RequestTargets.Hold(released.SetId, released.HoldId)])
+        && (proof.Execution is not null || DeletionDecider.MayExecute(request, "replay", governance.ContextAt(long.MaxValue, released.At)) is null);
+
+    /// <summary>The execution of a deletion request when its records prove it from the signatures; null otherwise.</summary>
+    public static RequestExecuted? ProvedDeletion(IReadOnlyList<(long Position, IRequestEvent Event)> requestRecords, GovernanceState governance) =>
+        RequestProof.Of(requestRecords, p => governance.ContextAt(p, default)) is { Execution: { } done, State.Kind: RequestKind.Delete } ? done : null;
+
+    /// <summary>The records of one request, as the proofs above read them.</summary>
+    public static async Task<List<(long Position, IRequestEvent Event)>> RequestRecordsAsync(IEventLog log, string requestId, CancellationToken cancellationToken)
+    {
+        var records = new List<(long, IRequestEvent)>();
+        if (!DeletionService.IsValidId(requestId))
+            return records;
+        await foreach (var record in log.ReadStreamAsync(DeletionService.StreamOf(requestId), 0, cancellationToken))
+        {
+            if (EventCodec.Decode(record) is IRequestEvent e && e.RequestId == requestId)
+                records.Add((record.Position, e));
+        }
+
+        return records;
+    }
+
     public async Task<IReadOnlyList<BackupSetState>> ListAsync(CancellationToken cancellationToken = default)
     {
         var sets = new Dictionary<string, BackupSetState>(StringComparer.Ordinal);
@@ -155,17 +180,13 @@ public sealed class BackupSets(IEventLog log)
             var governance = await GovernanceReader.ReadStateAsync(log, null, cancellationToken);
             foreach (var released in releases)
             {
-                if (requests.TryGetValue(released.RequestId, out var records) && sets.TryGetValue(released.SetId, out var set)
-                    && RequestProof.Of(records, p => governance.ContextAt(p, default)) is { State: { Kind: RequestKind.ReleaseHold } request } proof
-                    && request.Targets.SequenceEqual([RequestTargets.Hold(released.SetId, released.HoldId)])
-                    && (proof.Execution is not null || DeletionDecider.MayExecute(request, "replay", governance.ContextAt(long.MaxValue, released.At)) is null))
+                if (requests.TryGetValue(released.RequestId, out var records) && sets.TryGetValue(released.SetId, out var set) && ReleaseProved(released, records, governance))
                     sets[released.SetId] = set.Apply(released);
             }
 
             foreach (var requestId in executed.Distinct(StringComparer.Ordinal))
             {
-                var proof = RequestProof.Of(requests[requestId], p => governance.ContextAt(p, default));
-                if (proof.Execution is not { } done || proof.State.Kind != RequestKind.Delete)
+                if (ProvedDeletion(requests[requestId], governance) is not { } done)
                     continue;
                 foreach (var target in done.Targets)
                 {

@@ -3,7 +3,11 @@ using Vault.Core.Log;
 using Vault.Core.Segments;
 using Vault.Core.Sets;
 using Vault.Core.Vaults;
+using Vault.Core.ReadModels;
+using Vault.Services.ReadModels;
 using Vault.Storage;
+using Vault.Storage.Log;
+using Vault.Storage.ReadModels;
 
 namespace Vault.Services;
 
@@ -84,17 +88,68 @@ public sealed class DeletionExecutor(IEventLog log, ISegmentStore store, TimePro
     {
         var sets = await new BackupSets(log).ListAsync(ct);
         var targets = view.State.Targets.ToHashSet(StringComparer.Ordinal);
-        var kept = await ReferencedAsync(sets.Where(s => s.Status == SetStatus.Sealed && !targets.Contains(s.Sealed!.SetId)), ct);
-        kept.UnionWith(await new BackupSets(log).OpenSetSegmentsAsync(sets, ct));
+        await using var references = await ReferencesAsync(sets, targets, ct);
         if (view.Proof.Execution is { } done)
-            return new ExecutionResult(view, await RemoveAsync([.. done.SegmentsToRemove.Where(h => !kept.Contains(h))], ct), Completed: true);
+        {
+            var still = references is null ? await KeptAsync(sets, targets, ct) : await references.StillReferencedAsync(done.SegmentsToRemove, ct);
+            return new ExecutionResult(view, await RemoveAsync([.. done.SegmentsToRemove.Where(h => !still.Contains(h))], ct), Completed: true);
+        }
 
-        var doomed = await ReferencedAsync(sets.Where(s => s.Status == SetStatus.Sealed && targets.Contains(s.Sealed!.SetId)), ct);
-        doomed.ExceptWith(kept);
-        var segments = doomed.Order(StringComparer.Ordinal).ToArray();
+        var sealedTargets = sets.Where(s => s.Status == SetStatus.Sealed && targets.Contains(s.Sealed!.SetId)).ToArray();
+        string[] segments;
+        if (references is not null)
+        {
+            segments = [.. await references.ReferencedOnlyByAsync([.. sealedTargets.Select(s => s.Sealed!.SetId)], ct)];
+        }
+        else
+        {
+            var doomed = await ReferencedAsync(sealedTargets, ct);
+            doomed.ExceptWith(await KeptAsync(sets, targets, ct));
+            segments = [.. doomed.Order(StringComparer.Ordinal)];
+        }
+
         var protections = BackupSets.Protections(sets);
         view = await service.DecideAsync(requestId, actor, (state, context) => DeletionDecider.Execute(state, protections, segments, actor, context), ct);
         return new ExecutionResult(view, await RemoveAsync(segments, ct), Completed: false);
+    }
+
+    /// <summary>What every set other than the targets references: sealed sets' manifests, and what open sets recorded so far.</summary>
+    private async Task<HashSet<string>> KeptAsync(IReadOnlyList<BackupSetState> sets, HashSet<string> targets, CancellationToken ct)
+    {
+        var kept = await ReferencedAsync(sets.Where(s => s.Status == SetStatus.Sealed && !targets.Contains(s.Sealed!.SetId)), ct);
+        kept.UnionWith(await new BackupSets(log).OpenSetSegmentsAsync(sets, ct));
+        return kept;
+    }
+
+    /// <summary>
+    /// The segment references read model, brought up to the log's head, when this log keeps read models and they agree
+    /// with the replay just made on every target (sealed, with the same manifest) and know every set's references.
+    /// Otherwise null, and the execution reads every manifest as it always did. Only which bytes are unreferenced
+    /// comes from here; whether the deletion may execute (quorum, delay, holds, retention) is re-proved from the log.
+    /// </summary>
+    private async Task<IReadModelStore?> ReferencesAsync(IReadOnlyList<BackupSetState> sets, HashSet<string> targets, CancellationToken ct)
+    {
+        if (log is not GroupCommitEventLog { ReadModels: { } source })
+            return null;
+        IReadModelStore? models = null;
+        try
+        {
+            models = await source.OpenReadModelsAsync(ct);
+            await new ReadModelProjector(log, store, models).CatchUpAsync(ct);
+            var rows = await models.ReadSetsAsync(targets, ct);
+            var agree = sets.Where(s => s.Opened is { } o && targets.Contains(o.SetId)).All(s =>
+                rows.TryGetValue(s.Opened!.SetId, out var row) && row.Status == (int)s.Status && row.ManifestHash == s.Sealed?.ManifestHash);
+            if (agree && (await models.StillReferencedAsync([SegmentReferences.Unknown], ct)).Count == 0)
+                return models;
+        }
+        catch (Vault.Core.Errors.StorageRefusedException)
+        {
+            // A PostgreSQL vault made before read models, whose service role may not create their schema: the manifests then.
+        }
+
+        if (models is not null)
+            await models.DisposeAsync();
+        return null;
     }
 
     private async Task<HashSet<string>> ReferencedAsync(IEnumerable<BackupSetState> sets, CancellationToken ct)

@@ -13,7 +13,7 @@ namespace Vault.Storage.Postgres;
 /// The PostgreSQL log. A batch takes a transaction-scoped advisory lock, so several service instances can append
 /// to one log and the chain stays sequential; rows go in by binary COPY, which needs only INSERT.
 /// </summary>
-public sealed class PostgresLogBackend : ILogBackend, Vault.Storage.Leadership.ILeadershipSource
+public sealed class PostgresLogBackend : ILogBackend, Vault.Storage.Leadership.ILeadershipSource, Vault.Storage.ReadModels.IReadModelSource
 {
     private const string Columns = "position, stream_id, stream_version, event_type, payload, metadata, recorded_at, prev_hash, hash";
     private readonly NpgsqlDataSource _dataSource;
@@ -32,6 +32,10 @@ public sealed class PostgresLogBackend : ILogBackend, Vault.Storage.Leadership.I
     public string Describe => _where;
 
     public Vault.Storage.Leadership.ILeaderLease Lease(string name) => new PostgresLeaderLease(_dataSource, _schema, name);
+
+    /// <summary>The read models, in the schema beside the log's (<see cref="PostgresReadModelStore"/>).</summary>
+    public async Task<Vault.Storage.ReadModels.IReadModelStore> OpenReadModelsAsync(CancellationToken cancellationToken) =>
+        await PostgresReadModelStore.OpenAsync(_dataSource, _schema, _where, cancellationToken);
 
     /// <summary>Opens the log in <paramref name="schema"/>; with <paramref name="create"/> creates the schema when it is missing (needs the owner's rights).</summary>
     public static async Task<PostgresLogBackend> OpenAsync(string connectionString, string schema, bool create, string? grantTo = null, CancellationToken cancellationToken = default)

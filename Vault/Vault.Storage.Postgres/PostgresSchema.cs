@@ -24,9 +24,12 @@ public static partial class PostgresSchema
         var grant = grantTo is null ? "" : $"""
             GRANT USAGE ON SCHEMA {schema} TO {QuoteRole(grantTo)};
             GRANT SELECT, INSERT ON {schema}.events TO {QuoteRole(grantTo)};
+            GRANT ALL ON SCHEMA {schema}_read TO {QuoteRole(grantTo)};
             """;
         return $"""
             CREATE SCHEMA IF NOT EXISTS {schema};
+            CREATE SCHEMA IF NOT EXISTS {schema}_read;
+            COMMENT ON SCHEMA {schema}_read IS 'vault read models: derived from {schema}.events, rebuilt at will (docs/read-models.md)';
             CREATE TABLE IF NOT EXISTS {schema}.events (
                 position       bigint      PRIMARY KEY CHECK (position > 0),
                 stream_id      text        NOT NULL,

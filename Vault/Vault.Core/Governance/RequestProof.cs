@@ -82,7 +82,14 @@ public sealed class RequestProof
                 var refusal = protections is null || State.Kind != RequestKind.Delete
                     ? DeletionDecider.MayExecute(State, "replay", State.Kind == RequestKind.ChangeGovernance ? at with { RulesVersion = State.RulesVersion ?? at.RulesVersion } : at)
                     : DeletionDecider.Execute(State, protections, done.SegmentsToRemove, "replay", at) is { Accepted: false } refused ? refused : null;
-                if (refusal?.Refusal is { } why)
+                if (!SameTargets(done.Targets, State.Targets))
+                {
+                    // Without this, one record appended behind the vault's back on any executable request's stream would
+                    // count as the deletion of sets nobody signed for (and their bytes would stop counting as referenced).
+                    _findings.Add(new ProofFinding(position, "execution-targets",
+                        $"request {done.RequestId} is recorded as executed on {string.Join(", ", done.Targets)}, but its signed targets are {string.Join(", ", State.Targets)}"));
+                }
+                else if (refusal?.Refusal is { } why)
                 {
                     _findings.Add(new ProofFinding(position, "execution", $"request {done.RequestId} is recorded as executed at {done.At:u}, but the rules would have refused it then ({why.Code}: {why.Reason})"));
                 }
@@ -95,6 +102,9 @@ public sealed class RequestProof
                 break;
         }
     }
+
+    private static bool SameTargets(IReadOnlyList<string>? recorded, IReadOnlyList<string> signed) =>
+        recorded is not null && recorded.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).SequenceEqual(signed.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal), StringComparer.Ordinal);
 
     /// <summary>Folds a whole request stream with one rules context (a stream read alone, for the service's decisions).</summary>
     public static RequestProof Of(IEnumerable<(long Position, IRequestEvent Event)> records, Func<long, GovernanceContext> rulesAt)

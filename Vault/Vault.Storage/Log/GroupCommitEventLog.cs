@@ -33,6 +33,9 @@ public sealed class GroupCommitEventLog : IEventLog
     /// <summary>Leadership among the processes sharing this log, when the backend offers it.</summary>
     public Leadership.ILeadershipSource? Leadership => _backend as Leadership.ILeadershipSource;
 
+    /// <summary>Where this log's read models live, when the backend keeps them.</summary>
+    public ReadModels.IReadModelSource? ReadModels => _backend as ReadModels.IReadModelSource;
+
     public Task<AppendResult> AppendAsync(StreamId stream, ExpectedVersion expected, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -12,7 +12,7 @@ namespace Vault.Storage.Sqlite;
 /// The embedded log: one SQLite file in WAL mode with synchronous=FULL, so an append that returned is on disk
 /// even after a power cut (NORMAL would only keep the file consistent). Group commit makes the fsync per batch cheap.
 /// </summary>
-public sealed class SqliteLogBackend : ILogBackend, IRawLogScan, Leadership.ILeadershipSource
+public sealed class SqliteLogBackend : ILogBackend, IRawLogScan, Leadership.ILeadershipSource, ReadModels.IReadModelSource
 {
     private readonly string _path;
     private readonly string _connectionString;
@@ -26,6 +26,10 @@ public sealed class SqliteLogBackend : ILogBackend, IRawLogScan, Leadership.ILea
     }
 
     public string Describe => _path;
+
+    /// <summary>The read models, in a SQLite file beside the log.</summary>
+    public async Task<ReadModels.IReadModelStore> OpenReadModelsAsync(CancellationToken cancellationToken) =>
+        await ReadModels.SqliteReadModelStore.OpenAsync(_path + ".read", cancellationToken);
 
     /// <summary>A file lock beside the log file: instances sharing an embedded vault share its directory, so one machine.</summary>
     public Leadership.ILeaderLease Lease(string name) => new Leadership.FileLeaderLease($"{_path}.{name}.lease");

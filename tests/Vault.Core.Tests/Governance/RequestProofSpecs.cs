@@ -53,6 +53,24 @@ public sealed class RequestProofSpecs
     }
 
     [Fact]
+    public void an_execution_recorded_on_other_targets_than_the_signed_ones_deletes_nothing_and_is_named()
+    {
+        // Found by the read-model property test: one record appended behind the vault's back on an executable request's
+        // stream, naming another set, used to count as that set's deletion in every replay.
+        var rules = _keys.Rules(quorum: 2, coolingOff: TimeSpan.FromHours(1));
+        var proof = RequestProof.Of([(2, Request()), (3, Approval("bob", T0.AddHours(1))), (4, new RequestExecuted("del-1", ["set-b"], [], T0.AddDays(1))),
+            (5, new RequestExecuted("del-1", ["set-a", "set-b"], [], T0.AddDays(1)))], _ => Context(rules));
+
+        Assert.Null(proof.Execution);
+        Assert.Equal(DeletionStatus.QuorumReached, proof.State.Status);
+        Assert.Equal([(4L, "execution-targets"), (5L, "execution-targets")], proof.Findings.Select(f => (f.Position, f.Rule)));
+
+        var honest = RequestProof.Of([(2, Request()), (3, Approval("bob", T0.AddHours(1))), (4, new RequestExecuted("del-1", ["set-a"], [], T0.AddDays(1)))], _ => Context(rules));
+        Assert.Equal(["set-a"], honest.Execution!.Targets);
+        Assert.Empty(honest.Findings);
+    }
+
+    [Fact]
     public void the_approver_a_governance_change_removes_cannot_veto_it_but_others_can()
     {
         var rules = _keys.Rules(quorum: 2);

@@ -1,0 +1,66 @@
+using Vault.Core.ReadModels;
+
+namespace Vault.Storage.ReadModels;
+
+/// <summary>How far a read model has folded the log: the position of the last record it applied and that record's chain hash.</summary>
+public sealed record ReadModelCheckpoint(long Position, byte[] Hash)
+{
+    public static ReadModelCheckpoint Empty { get; } = new(0, new byte[32]);
+
+    public bool Equals(ReadModelCheckpoint? other) => other is not null && Position == other.Position && Hash.AsSpan().SequenceEqual(other.Hash);
+
+    public override int GetHashCode() => Position.GetHashCode();
+}
+
+/// <summary>What one projection step writes: the set documents it changed and the reference changes, in log order.</summary>
+public sealed class ReadModelBatch
+{
+    public Dictionary<string, SetRow> Sets { get; } = new(StringComparer.Ordinal);
+
+    public List<ReferenceChange> References { get; } = [];
+
+    public bool IsEmpty => Sets.Count == 0 && References.Count == 0;
+}
+
+/// <summary>
+/// Where the read models live: tables that can be dropped and rebuilt from the log at any time (docs/read-models.md).
+/// A batch and the checkpoint move together, in one transaction, and only from the checkpoint the projector started
+/// from, so two projectors (two instances, or the service and a CLI command) never apply a record twice.
+/// </summary>
+public interface IReadModelStore : IAsyncDisposable
+{
+    /// <summary>Where the tables are, for messages.</summary>
+    string Describe { get; }
+
+    Task<ReadModelCheckpoint> ReadCheckpointAsync(CancellationToken cancellationToken);
+
+    /// <summary>Writes the batch and moves the checkpoint from <paramref name="expected"/> to <paramref name="next"/>; false, with nothing written, when another projector moved it first.</summary>
+    Task<bool> CommitAsync(ReadModelCheckpoint expected, ReadModelCheckpoint next, ReadModelBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>Empties every table and the checkpoint: the next catch-up rebuilds from the first record.</summary>
+    Task ResetAsync(CancellationToken cancellationToken);
+
+    /// <summary>The documents of these sets, where they exist.</summary>
+    Task<Dictionary<string, SetRow>> ReadSetsAsync(IReadOnlyCollection<string> setIds, CancellationToken cancellationToken);
+
+    /// <summary>Every set, in the order the sets were opened.</summary>
+    Task<IReadOnlyList<SetRow>> ListSetsAsync(CancellationToken cancellationToken);
+
+    /// <summary>The segments these sets reference that no other set references, in ordinal order.</summary>
+    Task<IReadOnlyList<string>> ReferencedOnlyByAsync(IReadOnlyCollection<string> setIds, CancellationToken cancellationToken);
+
+    /// <summary>Which of these segments some set still references.</summary>
+    Task<HashSet<string>> StillReferencedAsync(IReadOnlyCollection<string> hashes, CancellationToken cancellationToken);
+
+    /// <summary>Every (set, segment) reference, ordered by set then segment: for 'vault read-models verify' and tests.</summary>
+    Task<IReadOnlyList<(string SetId, string Hash)>> ListReferencesAsync(CancellationToken cancellationToken);
+
+    /// <summary>How many (set, segment) references there are, and how many distinct segments they name.</summary>
+    Task<(long References, long Segments)> CountReferencesAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>A log backend that keeps read models beside its log (SQLite: a file beside it; PostgreSQL: a schema beside it).</summary>
+public interface IReadModelSource
+{
+    Task<IReadModelStore> OpenReadModelsAsync(CancellationToken cancellationToken);
+}

@@ -31,7 +31,7 @@ public sealed partial class IngestHandler(IEventLog log, ISegmentStore store, Ti
         }
         catch (WrongExpectedVersionException)
         {
-            var (state, _) = await _sets.LoadAsync(m.SetId, ct);
+            var (state, _) = await _sets.LoadStreamAsync(m.SetId, ct);
             if (state.Status != SetStatus.Open || state.Opened!.Source != m.Source || state.Opened.Name != m.Name)
                 return SetRejected(m.SetId, "set-exists", $"Set {m.SetId} already exists{(state.Status == SetStatus.Sealed ? " and is sealed" : "")}; open a new set id.");
         }
@@ -49,7 +49,7 @@ public sealed partial class IngestHandler(IEventLog log, ISegmentStore store, Ti
         if (problem is not null)
             return SegmentRejected(m, "malformed", $"The segment message is malformed: {problem}.");
         var hash = SegmentHash.Parse(m.Sha256);
-        var (state, _) = await _sets.LoadAsync(m.SetId, ct);
+        var (state, _) = await _sets.LoadStreamAsync(m.SetId, ct);
         if (state.Status == SetStatus.None)
             return SegmentRejected(m, "unknown-set", $"Set {m.SetId} was never opened; send open-set first.");
         if (state.Status == SetStatus.Sealed)
@@ -95,7 +95,7 @@ public sealed partial class IngestHandler(IEventLog log, ISegmentStore store, Ti
             ?? (m.ManifestLength > IngestQueues.MaxManifestBytes ? $"the manifest is over {IngestQueues.MaxManifestBytes} bytes" : null);
         if (problem is not null)
             return SetRejected(m.SetId, "malformed", $"The seal message is malformed: {problem}.");
-        var (state, version) = await _sets.LoadAsync(m.SetId, ct);
+        var (state, version) = await _sets.LoadStreamAsync(m.SetId, ct);
         if (state.Status == SetStatus.None)
             return SetRejected(m.SetId, "unknown-set", $"Set {m.SetId} was never opened.");
         if (state.Status == SetStatus.Sealed)

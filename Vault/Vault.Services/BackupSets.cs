@@ -21,6 +21,25 @@ public sealed class BackupSets(IEventLog log)
         return (state, version);
     }
 
+    /// <summary>
+    /// A set as its own stream alone gives it: opened, sealed (the set's own records, appended only by the vault under
+    /// expected versions), and the stream's version. What ingest needs for each message, in one stream read instead of a
+    /// scan of the log; it does not know deletions or hold releases, which need their requests proved (<see cref="LoadAsync"/>).
+    /// </summary>
+    public async Task<(BackupSetState State, long Version)> LoadStreamAsync(string setId, CancellationToken cancellationToken = default)
+    {
+        var state = BackupSetState.Empty;
+        var version = -1L;
+        await foreach (var record in log.ReadStreamAsync(SetStreams.Of(setId), 0, cancellationToken))
+        {
+            version = record.StreamVersion;
+            if (record.EventType is SetOpened.EventType or SetSealed.EventType && EventCodec.Decode(record) is { } e)
+                state = state.Apply(e);
+        }
+
+        return (state, version);
+    }
+
     /// <summary>Lengthens a sealed set's retention when the approver's signature holds; appended to the set's stream.</summary>
     public async Task<RetentionExtended> ExtendRetentionAsync(ExtendRetention command, TimeProvider clock, CancellationToken cancellationToken = default)
     {

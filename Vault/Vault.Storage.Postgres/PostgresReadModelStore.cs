@@ -33,7 +33,17 @@ public sealed class PostgresReadModelStore : SqlReadModelStore
         try
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await using var ddl = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS {store._schema};" + store.CreateTables("text", "bigint"), connection);
+            // CREATE SCHEMA needs CREATE on the database even when the schema exists: only when it is missing.
+            await using (var exists = new NpgsqlCommand($"SELECT to_regnamespace('{store._schema}') IS NOT NULL", connection))
+            {
+                if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+                {
+                    await using var schema = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS {store._schema}", connection);
+                    await schema.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+
+            await using var ddl = new NpgsqlCommand(store.CreateTables("text", "bigint"), connection);
             await ddl.ExecuteNonQueryAsync(cancellationToken);
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InsufficientPrivilege)

@@ -12,5 +12,8 @@ public sealed class CliContext(TextWriter output, TextWriter error, TimeProvider
     public TimeProvider Clock { get; } = clock;
     public Func<string, string?> Environment { get; } = environment;
 
+    /// <summary>Is standard error a terminal? Progress that rewrites one line is drawn only then; otherwise plain lines, or nothing.</summary>
+    public bool IsErrorTerminal { get; init; }
+
     public void WriteJson(object value) => Output.WriteLine(JsonSerializer.Serialize(value, Json));
 }

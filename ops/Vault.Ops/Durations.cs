@@ -3,11 +3,13 @@ using Vault.Core.Errors;
 
 namespace Vault.Ops;
 
-/// <summary>Durations on the command line: a number and a unit, e.g. 90m, 72h, 14d, 5w (and seconds, 30s, for drills and tests).</summary>
+/// <summary>Durations on the command line: a number and a unit, e.g. 90m, 72h, 14d, 5w (and seconds, 30s, or milliseconds, 250ms, for drills, tests and polling).</summary>
 public static class Durations
 {
     public static TimeSpan Parse(string text, string option)
     {
+        if (text.EndsWith("ms", StringComparison.Ordinal) && long.TryParse(text[..^2], NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms > 0)
+            return TimeSpan.FromMilliseconds(ms);
         if (text.Length >= 2 && long.TryParse(text[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0)
         {
             switch (text[^1])

@@ -34,6 +34,7 @@ public static class VaultCli
         RecoverCommand.Create(context),
         CheckCommand.Create(context),
         SetsCommands.Create(context),
+        ReadModelCommands.Create(context),
         ServeCommand.Create(context),
         ApproverCommands.Create(context),
         DeletionCommands.Create(context),

@@ -56,6 +56,8 @@ public static class ServiceHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestBusService>());
         builder.Services.AddSingleton<ScheduledWork>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ScheduledWork>());
+        builder.Services.AddSingleton<ReadModelTailer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReadModelTailer>());
 
         if (builder is not WebApplicationBuilder web)
             return ((HostApplicationBuilder)builder).Build();
@@ -65,7 +67,8 @@ public static class ServiceHost
         web.Services.AddHealthChecks()
             .AddCheck<LogHealthCheck>("log", timeout: timeout)
             .AddCheck<BrokerHealthCheck>("broker", timeout: timeout)
-            .AddCheck<SegmentStoreHealthCheck>("segments", timeout: timeout);
+            .AddCheck<SegmentStoreHealthCheck>("segments", timeout: timeout)
+            .AddCheck<ReadModelHealthCheck>("read-models", timeout: timeout);
         web.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("vault-serve", serviceInstanceId: settings.Instance).AddAttributes([new("vault.id", settings.VaultId)]))
             .WithMetrics(m => m.AddMeter(Meters).AddPrometheusExporter());

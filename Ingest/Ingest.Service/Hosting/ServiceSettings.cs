@@ -35,4 +35,7 @@ public sealed record ServiceSettings
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>How often the read models are brought up to the log's head; null: not kept by this instance.</summary>
+    public TimeSpan? ReadModelsEvery { get; init; } = TimeSpan.FromMilliseconds(250);
 }

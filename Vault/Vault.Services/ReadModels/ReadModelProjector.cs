@@ -9,8 +9,11 @@ using Vault.Storage.ReadModels;
 
 namespace Vault.Services.ReadModels;
 
-/// <summary>What one catch-up did: where the read models stand now, how many records it applied, whether it rebuilt.</summary>
-public sealed record CatchUp(ReadModelCheckpoint Checkpoint, long Applied, bool Rebuilt, TimeSpan Elapsed);
+/// <summary>
+/// What one catch-up did: where the read models stand now, how many records it applied, whether it rebuilt, and when
+/// the oldest record it applied was committed to the log (the read models' lag is measured from there).
+/// </summary>
+public sealed record CatchUp(ReadModelCheckpoint Checkpoint, long Applied, bool Rebuilt, TimeSpan Elapsed, DateTimeOffset? OldestRecordedAt = null);
 
 /// <summary>
 /// Folds the log into the read models (sets, segment references), in log order, from their checkpoint to the head.
@@ -30,6 +33,7 @@ public sealed class ReadModelProjector(IEventLog log, ISegmentReader segments, I
         var watch = Stopwatch.StartNew();
         var applied = 0L;
         var rebuilt = false;
+        DateTimeOffset? oldest = null;
         var head = await log.ReadHeadAsync(cancellationToken);
         GovernanceState? governance = null;
         while (true)
@@ -43,7 +47,7 @@ public sealed class ReadModelProjector(IEventLog log, ISegmentReader segments, I
             }
 
             if (checkpoint.Position >= head.Position)
-                return new CatchUp(checkpoint, applied, rebuilt, watch.Elapsed);
+                return new CatchUp(checkpoint, applied, rebuilt, watch.Elapsed, oldest);
 
             var records = new List<EventRecord>(Math.Min(batchRecords, (int)Math.Min(int.MaxValue, head.Position - checkpoint.Position)));
             await foreach (var record in log.ReadAllAsync(checkpoint.Position + 1, cancellationToken))
@@ -54,13 +58,14 @@ public sealed class ReadModelProjector(IEventLog log, ISegmentReader segments, I
             }
 
             if (records.Count == 0)
-                return new CatchUp(checkpoint, applied, rebuilt, watch.Elapsed);
+                return new CatchUp(checkpoint, applied, rebuilt, watch.Elapsed, oldest);
             var batch = new ReadModelBatch();
             governance = await ApplyAsync(records, batch, governance, cancellationToken);
             var last = records[^1];
             if (await models.CommitAsync(checkpoint, new ReadModelCheckpoint(last.Position, last.Hash), batch, cancellationToken))
             {
                 applied += records.Count;
+                oldest ??= records[0].RecordedAt;
                 progress?.Report((last.Position, head.Position));
             }
         }

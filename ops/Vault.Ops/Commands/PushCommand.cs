@@ -134,7 +134,10 @@ public static class PushCommand
         File.Move(file + ".tmp", file, overwrite: true);
     }
 
-    /// <summary>One line on standard error, rewritten at most twice a second: bytes, segments, deduplicated share, rate.</summary>
+    /// <summary>
+    /// Bytes, segments, deduplicated share and rate on standard error: on a terminal one line rewritten at most twice a
+    /// second; otherwise (a log file, a pipe) a plain line every 10 seconds.
+    /// </summary>
     private sealed class ProgressLine(CliContext context) : IProgress<PushProgress>
     {
         private readonly long _started = context.Clock.GetTimestamp();
@@ -150,13 +153,18 @@ public static class PushCommand
 
         public void Report(PushProgress p)
         {
-            if (context.Clock.GetElapsedTime(_last) < TimeSpan.FromMilliseconds(500))
+            var terminal = context.IsErrorTerminal;
+            if (context.Clock.GetElapsedTime(_last) < TimeSpan.FromMilliseconds(terminal ? 500 : 10_000))
                 return;
             _last = context.Clock.GetTimestamp();
-            _open = true;
+            _open = terminal;
             var seconds = Math.Max(context.Clock.GetElapsedTime(_started).TotalSeconds, 1e-3);
-            context.Error.Write(string.Create(CultureInfo.InvariantCulture,
-                $"\r{p.BytesRead / 1e6,10:N1} MB  {p.Segments,7:N0} segments  {p.DeduplicatedShare,4:P0} dedup  {p.BytesSent / 1e6,9:N1} MB sent  {p.BytesRead / 1e6 / seconds,7:N1} MB/s "));
+            var line = string.Create(CultureInfo.InvariantCulture,
+                $"{p.BytesRead / 1e6,10:N1} MB  {p.Segments,7:N0} segments  {p.DeduplicatedShare,4:P0} dedup  {p.BytesSent / 1e6,9:N1} MB sent  {p.BytesRead / 1e6 / seconds,7:N1} MB/s ");
+            if (terminal)
+                context.Error.Write("\r" + line);
+            else
+                context.Error.WriteLine(line.Trim());
         }
     }
 }

@@ -104,7 +104,7 @@ public static class ServeCommand
         }
 
         var variables = new Dictionary<string, string?>();
-        foreach (var key in new[] { "Dir", "Postgres", "Amqp", "Concurrency", "ExecuteDueEvery", "CheckpointEvery", "CheckpointEveryRecords", "Listen", "LogFormat", "Instance", "ShutdownTimeout" })
+        foreach (var key in new[] { "Dir", "Postgres", "Amqp", "Concurrency", "ExecuteDueEvery", "CheckpointEvery", "CheckpointEveryRecords", "Listen", "LogFormat", "Instance", "ShutdownTimeout", "ReadModelsEvery" })
         {
             if (context.Environment("VAULT_" + Snake(key)) is { } value)
                 variables[key] = value;
@@ -180,6 +180,7 @@ public static class ServeCommand
                 Instance = settings["Instance"] ?? $"{Environment.MachineName}:{Environment.ProcessId}",
                 ShutdownTimeout = Duration(settings, "ShutdownTimeout", "30s") ?? TimeSpan.FromSeconds(30),
                 Clock = context.Clock,
+                ReadModelsEvery = Duration(settings, "ReadModelsEvery", "250ms"),
             };
             using var host = ServiceHost.Build(service, settings);
             try

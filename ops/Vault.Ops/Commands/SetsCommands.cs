@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Vault.Core.Sets;
 using Vault.Services;
+using Vault.Services.ReadModels;
 using Vault.Storage.Segments;
 
 namespace Vault.Ops.Commands;
@@ -13,7 +14,7 @@ public static class SetsCommands
 
     public static Command Create(CliContext context)
     {
-        var list = new Command("list", "Every backup set: sealed ones with files, bytes and retention; open ones marked INCOMPLETE (not a backup).");
+        var list = new Command("list", "Every backup set: sealed ones with files, bytes and retention; open ones marked INCOMPLETE (not a backup). Read from the sets read model, brought up to date first.");
         list.SetAction((parse, ct) => ListAsync(parse, context, ct));
         var show = new Command("show", "One set: its state, totals, retention and manifest entries.") { Set };
         show.SetAction((parse, ct) => ShowAsync(parse, context, ct));
@@ -22,10 +23,12 @@ public static class SetsCommands
 
     private static async Task<int> ListAsync(ParseResult parse, CliContext context, CancellationToken ct)
     {
-        var (_, log) = await VaultOpener.OpenAsync(GlobalOptions.VaultDirectory(parse, context), GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
+        var directory = GlobalOptions.VaultDirectory(parse, context);
+        var (_, log) = await VaultOpener.OpenAsync(directory, GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
         await using (log)
         {
-            var sets = await new BackupSets(log).ListAsync(ct);
+            // From the sets read model, brought up to the log's head first (docs/read-models.md); a replay where there is none.
+            var sets = (await ReadModelAccess.ListSetsAsync(log, new FileSegmentStore(VaultOpener.SegmentsDirectory(directory)), ct)).Select(d => d.State).ToList();
             if (parse.GetValue(GlobalOptions.Json))
             {
                 context.WriteJson(sets.Select(Summary));

@@ -1,0 +1,97 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Vault.Services.ReadModels;
+
+namespace Ingest.Service.Hosting;
+
+/// <summary>
+/// Keeps the read models up to the log's head while the service runs: a catch-up every <see cref="ServiceSettings.ReadModelsEvery"/>
+/// (the head is read first, so an idle vault costs one small query). Every instance runs one; their commits move the
+/// checkpoint only from where they started, so two never apply a record twice and the second simply finds nothing to do.
+/// </summary>
+public sealed class ReadModelTailer(ServiceSettings settings, ILoggerFactory logging) : BackgroundService
+{
+    private static readonly Meter Meter = new(ScheduledWork.MeterName);
+    private static readonly Histogram<double> Lag = Meter.CreateHistogram<double>("vault.readmodels.lag", "s",
+        "From a record's commit to the log to its commit to the read models (the oldest record of each catch-up).");
+    private static readonly Counter<long> Applied = Meter.CreateCounter<long>("vault.readmodels.applied", "{record}", "Log records folded into the read models.");
+    private readonly ILogger _log = logging.CreateLogger("Vault.ReadModels");
+    private long _behind;
+    private long _lastSuccess;
+    private string? _failure;
+
+    /// <summary>Records the read models were behind the head at the last look.</summary>
+    public long Behind => Interlocked.Read(ref _behind);
+
+    public (HealthStatus Status, string Description) Health()
+    {
+        if (settings.ReadModelsEvery is null)
+            return (HealthStatus.Healthy, "read models not kept by this instance");
+        var since = settings.Clock.GetElapsedTime(Interlocked.Read(ref _lastSuccess));
+        if (Volatile.Read(ref _failure) is { } failure)
+            return (HealthStatus.Unhealthy, $"the read models cannot be brought up to date: {failure}");
+        return Interlocked.Read(ref _lastSuccess) == 0 || since > TimeSpan.FromSeconds(30)
+            ? (HealthStatus.Degraded, "the read models have not caught up yet")
+            : (HealthStatus.Healthy, $"read models {Behind} records behind the head");
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (settings.ReadModelsEvery is not { } period)
+            return;
+        Meter.CreateObservableGauge("vault.readmodels.behind", () => Behind, "{record}", "Log records not yet in the read models.");
+        ReadModelProjector? projector = null;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    projector ??= await ReadModelAccess.OpenAsync(settings.Log, settings.Store, stoppingToken);
+                    if (projector is null)
+                        return;
+                    var caught = await projector.CatchUpAsync(stoppingToken);
+                    Interlocked.Exchange(ref _behind, Math.Max(0, (await settings.Log.ReadHeadAsync(stoppingToken)).Position - caught.Checkpoint.Position));
+                    if (caught.Applied > 0)
+                    {
+                        Applied.Add(caught.Applied);
+                        Lag.Record((settings.Clock.GetUtcNow() - caught.OldestRecordedAt!.Value).TotalSeconds);
+                        if (caught.Rebuilt)
+                            _log.LogWarning("read models: rebuilt from the first record ({Applied} records): the log was not the one they were folded from", caught.Applied);
+                    }
+
+                    Interlocked.Exchange(ref _lastSuccess, settings.Clock.GetTimestamp());
+                    if (Interlocked.Exchange(ref _failure, null) is not null)
+                        _log.LogInformation("read models: up to date again at position {Position}", caught.Checkpoint.Position);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    if (Interlocked.Exchange(ref _failure, ex.Message) is null)
+                        _log.LogError("read models: catch-up failed, retrying every {Period}: {Reason}", period, ex.Message);
+                }
+
+                await Task.Delay(period, settings.Clock, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            if (projector is not null)
+                await projector.Store.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>The read models keep up with the log (<see cref="ReadModelTailer"/>).</summary>
+public sealed class ReadModelHealthCheck(ReadModelTailer tailer) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var (status, description) = tailer.Health();
+        return Task.FromResult(new HealthCheckResult(status, description, data: new Dictionary<string, object> { ["behind"] = tailer.Behind }));
+    }
+}

@@ -1,0 +1,86 @@
+using Vault.Core.ReadModels;
+using Vault.Core.Sets;
+using Vault.Storage;
+using Vault.Storage.Log;
+using Vault.Storage.ReadModels;
+
+namespace Vault.Services.ReadModels;
+
+/// <summary>The read models of a log, opened and brought up to its head; and their check against a full replay.</summary>
+public static class ReadModelAccess
+{
+    /// <summary>The projector over this log's read models, or null when the log keeps none (an as-of view, an export).</summary>
+    public static async Task<ReadModelProjector?> OpenAsync(IEventLog log, ISegmentReader segments, CancellationToken cancellationToken) =>
+        log is GroupCommitEventLog { ReadModels: { } source } ? new ReadModelProjector(log, segments, await source.OpenReadModelsAsync(cancellationToken)) : null;
+
+    /// <summary>
+    /// Every set from the read models, caught up first; without read models (or when they cannot be kept here, as on a
+    /// PostgreSQL vault made before them whose role may not create their schema), from a replay of the log.
+    /// </summary>
+    public static async Task<IReadOnlyList<SetDocument>> ListSetsAsync(IEventLog log, ISegmentReader segments, CancellationToken cancellationToken)
+    {
+        ReadModelProjector? projector = null;
+        try
+        {
+            projector = await OpenAsync(log, segments, cancellationToken);
+        }
+        catch (Vault.Core.Errors.StorageRefusedException)
+        {
+        }
+
+        if (projector is null)
+            return [.. (await new BackupSets(log).ListAsync(cancellationToken)).Select(s => new SetDocument(s, 0, 0, 0, 0))];
+        await using var store = projector.Store;
+        await projector.CatchUpAsync(cancellationToken);
+        return [.. (await store.ListSetsAsync(cancellationToken)).Select(SetDocument.FromRow)];
+    }
+
+    /// <summary>
+    /// Where the read models differ from a full replay of the log and the manifests: one sentence per difference, none
+    /// when they agree. The read models are first brought up to the head; the replay is made at that head.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> VerifyAsync(IEventLog log, ISegmentReader segments, ReadModelProjector projector, CancellationToken cancellationToken)
+    {
+        var caught = await projector.CatchUpAsync(cancellationToken);
+        var head = await log.ReadHeadAsync(cancellationToken);
+        var differences = new List<string>();
+        if (caught.Checkpoint.Position != head.Position)
+            differences.Add($"the log moved on while verifying (read models at {caught.Checkpoint.Position}, head {head.Position}): run it again when writes pause");
+        var replay = await new BackupSets(log).ListAsync(cancellationToken);
+        var rows = (await projector.Store.ListSetsAsync(cancellationToken)).ToDictionary(r => r.SetId, StringComparer.Ordinal);
+        var recorded = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        await foreach (var record in log.ReadAllAsync(1, cancellationToken))
+        {
+            if (record.EventType == SegmentStored.EventType && EventCodec.Decode(record) is SegmentStored s)
+                (recorded.TryGetValue(s.SetId, out var set) ? set : recorded[s.SetId] = new HashSet<string>(StringComparer.Ordinal)).Add(s.Hash);
+        }
+
+        var references = (await projector.Store.ListReferencesAsync(cancellationToken)).GroupBy(r => r.SetId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(r => r.Hash).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+        foreach (var state in replay)
+        {
+            var id = state.Opened!.SetId;
+            if (!rows.Remove(id, out var row))
+            {
+                differences.Add($"set {id} is in the log but not in the read models");
+                continue;
+            }
+
+            var projected = SetDocument.FromRow(row).State;
+            if (System.Text.Json.JsonSerializer.Serialize(projected, EventCodec.Json) != System.Text.Json.JsonSerializer.Serialize(state, EventCodec.Json))
+                differences.Add($"set {id}: the read models say {projected.Status} (retained until {projected.RetainUntil:u}, {projected.Holds.Count} holds), a replay says {state.Status} (retained until {state.RetainUntil:u}, {state.Holds.Count} holds)");
+            var expected = state.Status switch
+            {
+                SetStatus.Open => recorded.GetValueOrDefault(id) ?? [],
+                SetStatus.Sealed => [.. (await SetRestorer.ReadManifestAsync(segments, state.Sealed!, cancellationToken)).SegmentHashes.Append(state.Sealed!.ManifestHash)],
+                _ => new HashSet<string>(StringComparer.Ordinal),
+            };
+            var actual = references.GetValueOrDefault(id) ?? [];
+            if (!actual.SetEquals(expected))
+                differences.Add($"set {id}: the read models give {actual.Count} segment references, a replay {expected.Count} ({actual.Except(expected).Count()} extra, {expected.Except(actual).Count()} missing)");
+        }
+
+        differences.AddRange(rows.Keys.Select(id => $"set {id} is in the read models but not in the log"));
+        return differences;
+    }
+}

@@ -28,6 +28,9 @@ public sealed class DeletionExecutor(IEventLog log, ISegmentStore store, TimePro
     /// </summary>
     public (Func<DeletionRequestState, CancellationToken, Task<bool>> Applied, Func<DeletionRequestState, CancellationToken, Task> Apply)? Rotation { get; init; }
 
+    /// <summary>Find unreferenced bytes from the segment references read model when the log keeps one (the default); false: read every manifest.</summary>
+    public bool UseReadModels { get; init; } = true;
+
     public async Task<ExecutionResult> ExecuteAsync(string requestId, string actor, CancellationToken ct)
     {
         var service = new DeletionService(log, clock);
@@ -129,7 +132,7 @@ public sealed class DeletionExecutor(IEventLog log, ISegmentStore store, TimePro
     /// </summary>
     private async Task<IReadModelStore?> ReferencesAsync(IReadOnlyList<BackupSetState> sets, HashSet<string> targets, CancellationToken ct)
     {
-        if (log is not GroupCommitEventLog { ReadModels: { } source })
+        if (!UseReadModels || log is not GroupCommitEventLog { ReadModels: { } source })
             return null;
         IReadModelStore? models = null;
         try

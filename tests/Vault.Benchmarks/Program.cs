@@ -1,5 +1,5 @@
 // Event log throughput, printed as figures (docs/benchmarks.md). Not a test: nothing here passes or fails.
-// Usage: dotnet run -c Release --project tests/Vault.Benchmarks -- [sqlite|postgres|both|verify] [--events N]
+// Usage: dotnet run -c Release --project tests/Vault.Benchmarks -- [sqlite|postgres|both|verify|readmodels] [--events N] [--sets N]
 // PostgreSQL comes from $VAULT_TEST_PG (ops/bench.sh starts a throwaway server and sets it).
 using System.Diagnostics;
 using System.Globalization;
@@ -11,6 +11,14 @@ using Vault.Storage.Sqlite;
 
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "both";
 var total = args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(200_000);
+if (which == "readmodels")
+{
+    // dotnet run -c Release --project tests/Vault.Benchmarks -- readmodels [--sets N] [--runs R]  (default 10,000 sets, 5 runs)
+    Console.WriteLine($"read model benchmark: {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
+    await ReadModelBenchmark.RunAsync(args.SkipWhile(a => a != "--sets").Skip(1).Select(int.Parse).FirstOrDefault(10_000), args.SkipWhile(a => a != "--runs").Skip(1).Select(int.Parse).FirstOrDefault(5));
+    return;
+}
+
 if (which == "verify")
 {
     // dotnet run -c Release --project tests/Vault.Benchmarks -- verify [--events N]  (default 1,000,000)

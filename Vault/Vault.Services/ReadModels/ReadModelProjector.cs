@@ -61,6 +61,7 @@ public sealed class ReadModelProjector(IEventLog log, ISegmentReader segments, I
                 return new CatchUp(checkpoint, applied, rebuilt, watch.Elapsed, oldest);
             var batch = new ReadModelBatch();
             governance = await ApplyAsync(records, batch, governance, cancellationToken);
+            Coalesce(batch.References);
             var last = records[^1];
             if (await models.CommitAsync(checkpoint, new ReadModelCheckpoint(last.Position, last.Hash), batch, cancellationToken))
             {
@@ -76,6 +77,29 @@ public sealed class ReadModelProjector(IEventLog log, ISegmentReader segments, I
     {
         await models.ResetAsync(cancellationToken);
         return await CatchUpAsync(cancellationToken, progress) with { Rebuilt = true };
+    }
+
+    /// <summary>
+    /// One change per set where the batch made several: additions merged, and whatever came before a seal's or a
+    /// deletion's replacement dropped (it replaces them). The store then writes each set's references once.
+    /// </summary>
+    private static void Coalesce(List<ReferenceChange> changes)
+    {
+        if (changes.Count < 2)
+            return;
+        var bySet = new Dictionary<string, (ReferenceChangeKind Kind, HashSet<string> Hashes)>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (var change in changes)
+        {
+            if (!bySet.TryGetValue(change.SetId, out var merged))
+                order.Add(change.SetId);
+            bySet[change.SetId] = change.Kind != ReferenceChangeKind.Add || !bySet.ContainsKey(change.SetId)
+                ? (change.Kind, new HashSet<string>(change.Hashes, StringComparer.Ordinal))
+                : (merged.Kind, [.. merged.Hashes, .. change.Hashes]);
+        }
+
+        changes.Clear();
+        changes.AddRange(order.Select(id => new ReferenceChange(id, bySet[id].Kind, bySet[id].Hashes)));
     }
 
     private async Task<bool> StillOnLogAsync(ReadModelCheckpoint checkpoint, LogHead head, CancellationToken ct)

@@ -172,6 +172,8 @@ public sealed class ScaleOutTests : IDisposable
         Assert.Equal("healthy", body.GetProperty("status").GetString());
         Assert.True(await MetricAsync(standby, "vault_ingest_segments_accepted") > 0, "no accepted segments counted");
         Assert.Equal(1, await MetricAsync(standby, "vault_schedule_leader"));
+        Assert.True(await MetricAsync(standby, "vault_readmodels_applied") > 0, "the survivor folded nothing into the read models");
+        Assert.Equal("healthy", body.GetProperty("checks").GetProperty("read-models").GetProperty("status").GetString());
 
         await Task.Delay(2500); // two more scheduled runs: the executed request must not execute again
         var records = await RecordsAsync();
@@ -179,6 +181,7 @@ public sealed class ScaleOutTests : IDisposable
         var segments = records.Where(r => r.Type == "SegmentStored.v1").Select(r => r.Stream).ToList();
         Assert.Equal(segments.Count, segments.Distinct().Count());
         Assert.Equal(0, (await Cli("log", "verify", "--vault", Sub("vault"))).Code);
+        Assert.Equal(0, (await Cli("read-models", "verify", "--vault", Sub("vault"))).Code); // two instances folded the same log: no record twice
         Assert.Equal(0, (await Cli("restore", "night-1", "--to", Sub("restored"), "--vault", Sub("vault"))).Code);
         Trees.AssertSame(Sub("source"), Sub("restored"));
         Assert.NotEqual(0, (await Cli("restore", "old", "--to", Sub("restored-old"), "--vault", Sub("vault"))).Code);
@@ -224,6 +227,7 @@ public sealed class ScaleOutTests : IDisposable
 
         await WaitForAsync("broker", "healthy");
         await WaitForAsync("log", "healthy");
+        await WaitForAsync("read-models", "healthy"); // the service role made its tables in the schema init granted it
 
         // The broker goes away for this service: its virtual host is deleted, every connection to it closed.
         await TestBroker.RabbitMqCtlAsync("delete_vhost", vhost);

@@ -56,8 +56,8 @@ public sealed record SetDocument(BackupSetState State, long SegmentsRecorded, lo
     /// <summary>The document back from its columns: the same state, field for field.</summary>
     public static SetDocument FromRow(SetRow r)
     {
-        var opened = new SetOpened(r.SetId, r.Source, r.Name, r.Kind,
-            JsonSerializer.Deserialize<Dictionary<string, string>>(r.LabelsJson, RowJson.Options) ?? [], r.OpenedTime);
+        var labels = r.LabelsJson == "{}" ? [] : JsonSerializer.Deserialize<Dictionary<string, string>>(r.LabelsJson, RowJson.Options) ?? [];
+        var opened = new SetOpened(r.SetId, r.Source, r.Name, r.Kind, labels, r.OpenedTime);
         var sealedEvent = r.SealedTime is { } at
             ? new SetSealed(r.SetId, r.ManifestHash!, r.ManifestLength, r.SegmentCount, r.FileCount, r.TotalBytes, r.SealedRetainUntil!.Value, at)
             : null;

@@ -156,6 +156,8 @@ public sealed class ReadModelProjector(IEventLog log, ISegmentReader segments, I
             }
         }
 
+        foreach (var id in batch.Sets.Keys.ToArray())
+            batch.Sets[id] = documents[id]!.ToRow();
         return governance;
     }
 
@@ -171,7 +173,7 @@ public sealed class ReadModelProjector(IEventLog log, ISegmentReader segments, I
         if (after is null || ReferenceEquals(after, before))
             return;
         documents[setId] = after;
-        batch.Sets[setId] = after.ToRow();
+        batch.Sets[setId] = null!; // marked changed; its row is made once, at the end of the batch
         if (before is null)
             return;
         Manifest? manifest = null;

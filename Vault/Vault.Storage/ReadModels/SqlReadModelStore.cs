@@ -129,7 +129,7 @@ public abstract class SqlReadModelStore : IReadModelStore
         return rows;
     }
 
-    public async Task<IReadOnlyList<SetRow>> ListSetsAsync(CancellationToken cancellationToken)
+    public virtual async Task<IReadOnlyList<SetRow>> ListSetsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var read = Command(connection, null, $"SELECT {SetColumns} FROM {Table("sets")} ORDER BY opened_at");
@@ -202,7 +202,7 @@ public abstract class SqlReadModelStore : IReadModelStore
         }
     }
 
-    private static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
+    protected static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
 
     private static void Bind(DbCommand c, SetRow r)
     {

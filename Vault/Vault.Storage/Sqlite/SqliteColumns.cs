@@ -20,6 +20,15 @@ internal static unsafe partial class SqliteColumns
 
     public static long Int64(IntPtr statement, int column) => sqlite3_column_int64(statement, column);
 
+    public static bool IsNull(IntPtr statement, int column) => sqlite3_column_type(statement, column) == 5; // SQLITE_NULL
+
+    /// <summary>A TEXT column as a string; null for NULL.</summary>
+    public static string? Text(IntPtr statement, int column) =>
+        IsNull(statement, column) ? null : System.Text.Encoding.UTF8.GetString(Blob(statement, column));
+
+    [LibraryImport(Library)]
+    private static partial int sqlite3_column_type(IntPtr statement, int column);
+
     /// <summary>sqlite3_step on the raw pointer (with the GC transition: a step may read from disk).</summary>
     [LibraryImport(Library, EntryPoint = "sqlite3_step")]
     public static partial int Step(IntPtr statement);

@@ -178,7 +178,11 @@ public sealed class ReadModelProperties : IDisposable
                         var hold = $"h{_next++}";
                         await new BackupSets(log).PlaceHoldAsync(new PlaceHold(held, hold, "case", "bob", Sign("bob", SignedAction.PlaceHold, held, [RequestTargets.Hold(held, hold)])), clock, store: store);
                         if (random.Next(2) == 0)
-                            await RequestAsync([RequestTargets.Hold(held, hold)], RequestKind.ReleaseHold);
+                        {
+                            var release = await RequestAsync([RequestTargets.Hold(held, hold)], RequestKind.ReleaseHold);
+                            if (random.Next(4) != 0)
+                                await ExecuteAsync(release); // mostly at once (after the delay): about ten releases a history, never none
+                        }
                         break;
                     case < 82 when _sealed.Count > 0:
                         await RequestAsync([.. Enumerable.Range(0, 1 + random.Next(2)).Select(_ => Pick(_sealed)).Distinct()], RequestKind.Delete);
@@ -219,7 +223,7 @@ public sealed class ReadModelProperties : IDisposable
             _sealed.Add(setId);
         }
 
-        private async Task RequestAsync(IReadOnlyList<string> targets, RequestKind kind)
+        private async Task<string> RequestAsync(IReadOnlyList<string> targets, RequestKind kind)
         {
             var id = $"req-{_next++}";
             var service = new DeletionService(log, clock);
@@ -227,13 +231,14 @@ public sealed class ReadModelProperties : IDisposable
             if (random.Next(6) != 0)
                 await service.ApproveAsync(new ApproveDeletion(id, "carol", Sign("carol", SignedAction.Approve, id, targets)));
             _pending.Add(id);
+            return id;
         }
 
         private async Task ExecuteAsync(string requestId)
         {
-            if (random.Next(2) == 0)
-                clock.Advance(TimeSpan.FromHours(2));
             var view = await new DeletionService(log, clock).LoadAsync(requestId);
+            if (random.Next(2) == 0 || view.State.Kind == RequestKind.ReleaseHold)
+                clock.Advance(TimeSpan.FromHours(2));
             var expected = view.State.Kind == RequestKind.Delete ? await ManifestRuleAsync(view.State.Targets) : null;
             try
             {

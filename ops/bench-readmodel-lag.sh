@@ -27,9 +27,16 @@ vault init --approver "$a" --approver "$b" --pg-schema "$schema" >/dev/null
 dotnet "$cli" serve --amqp "$VAULT_TEST_AMQP" --listen "http://127.0.0.1:$port" 2>"$work/serve.log" &
 serve_pid=$!
 for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$port/health/live" >/dev/null && break; sleep 0.5; done
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+broker_pid=$(pgrep -f beam.smp | head -1 || true)
+s0=$(cpu "$serve_pid"); b0=$(cpu "${broker_pid:-self}")
 t0=$(date +%s.%N)
-vault push "$work/data" --set lag-1 --source bench --amqp "$VAULT_TEST_AMQP" --json >"$work/push.json"
+/usr/bin/time -f "%U %S" -o "$work/push.cpu" dotnet "$cli" push "$work/data" --set lag-1 --source bench --amqp "$VAULT_TEST_AMQP" --json >"$work/push.json"
 t1=$(date +%s.%N)
+s1=$(cpu "$serve_pid"); b1=$(cpu "${broker_pid:-self}")
+read -r pu ps <"$work/push.cpu"
+echo "CPU during the push: producer $(echo "$pu + $ps" | bc) s, service (vault serve) $(echo "$s1 - $s0" | bc) s, broker $(echo "$b1 - $b0" | bc) s"
+
 sleep 2
 curl -sf "http://127.0.0.1:$port/metrics" >"$work/metrics.txt"
 vault read-models verify >"$work/verify.txt" && verified=agree || verified=DIFFER

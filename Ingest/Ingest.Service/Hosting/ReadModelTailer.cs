@@ -16,7 +16,7 @@ public sealed class ReadModelTailer(ServiceSettings settings, ILoggerFactory log
     private static readonly Meter Meter = new(ScheduledWork.MeterName);
     private static readonly Histogram<double> Lag = Meter.CreateHistogram<double>("vault.readmodels.lag", "s",
         "From a record's commit to the log to its commit to the read models (the oldest record of each catch-up).", tags: null,
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60] });
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60] });
     private static readonly Counter<long> Applied = Meter.CreateCounter<long>("vault.readmodels.applied", "{record}", "Log records folded into the read models.");
     private readonly ILogger _log = logging.CreateLogger("Vault.ReadModels");
     private long _behind;

@@ -25,6 +25,8 @@ public sealed record CatchUp(ReadModelCheckpoint Checkpoint, long Applied, bool 
 /// </summary>
 public sealed class ReadModelProjector(IEventLog log, ISegmentReader segments, IReadModelStore models, int batchRecords = 20_000)
 {
+    private ReadModelCheckpoint? _known;
+
     public IReadModelStore Store => models;
 
     /// <summary>Brings the read models up to the log's head as it is now; safe to run from several processes at once.</summary>
@@ -39,7 +41,7 @@ public sealed class ReadModelProjector(IEventLog log, ISegmentReader segments, I
         while (true)
         {
             var checkpoint = await models.ReadCheckpointAsync(cancellationToken);
-            if (!await StillOnLogAsync(checkpoint, head, cancellationToken))
+            if (!checkpoint.Equals(_known) && !await StillOnLogAsync(checkpoint, head, cancellationToken))
             {
                 await models.ResetAsync(cancellationToken);
                 rebuilt = true;
@@ -65,6 +67,7 @@ public sealed class ReadModelProjector(IEventLog log, ISegmentReader segments, I
             var last = records[^1];
             if (await models.CommitAsync(checkpoint, new ReadModelCheckpoint(last.Position, last.Hash), batch, cancellationToken))
             {
+                _known = new ReadModelCheckpoint(last.Position, last.Hash); // a record this projector read from this log: no need to look again
                 applied += records.Count;
                 oldest ??= records[0].RecordedAt;
                 progress?.Report((last.Position, head.Position));

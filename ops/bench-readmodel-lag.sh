@@ -3,7 +3,7 @@
 # with /metrics; a generated dataset pushed through the broker; then the histogram of the read models' lag (a record's
 # commit to the log -> its commit to the read models) is read from /metrics and its percentiles printed, with the
 # records folded and 'vault read-models verify' at the end.
-# Usage: ops/bench-readmodel-lag.sh [MiB]   (default 1024; needs python3)
+# Usage: [SERVE_GC=unit|cli] ops/bench-readmodel-lag.sh [MiB]   (default 1024; needs python3)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -24,7 +24,9 @@ export XDG_CACHE_HOME="$work/cache" VAULT_DIR="$work/vault" VAULT_KEY_PASSWORD=b
 a=$(vault approver keygen --name a --out "$work/a.key" --kdf-iterations 10000)
 b=$(vault approver keygen --name b --out "$work/b.key" --kdf-iterations 10000)
 vault init --approver "$a" --approver "$b" --pg-schema "$schema" >/dev/null
-dotnet "$cli" serve --amqp "$VAULT_TEST_AMQP" --listen "http://127.0.0.1:$port" 2>"$work/serve.log" &
+# The daemon as ops/vault-serve.service runs it (its GC settings, not the CLI's batch ones); SERVE_GC=cli: the CLI's.
+if [ "${SERVE_GC:-unit}" = unit ]; then export_gc="DOTNET_gcServer=1 DOTNET_gcConcurrent=1 DOTNET_GCConserveMemory=0"; else export_gc=""; fi
+env $export_gc dotnet "$cli" serve --amqp "$VAULT_TEST_AMQP" --listen "http://127.0.0.1:$port" 2>"$work/serve.log" &
 serve_pid=$!
 for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$port/health/live" >/dev/null && break; sleep 0.5; done
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }

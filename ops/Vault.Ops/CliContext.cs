@@ -15,5 +15,8 @@ public sealed class CliContext(TextWriter output, TextWriter error, TimeProvider
     /// <summary>Is standard error a terminal? Progress that rewrites one line is drawn only then; otherwise plain lines, or nothing.</summary>
     public bool IsErrorTerminal { get; init; }
 
+    /// <summary>Is standard output a terminal? Tables get rounded borders and a bold header only then.</summary>
+    public bool IsOutputTerminal { get; init; }
+
     public void WriteJson(object value) => Output.WriteLine(JsonSerializer.Serialize(value, Json));
 }

@@ -30,5 +30,5 @@ using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal
     signal.Cancel = true;
     Stop();
 });
-var context = new CliContext(Console.Out, Console.Error, TimeProvider.System, Environment.GetEnvironmentVariable) { IsErrorTerminal = !Console.IsErrorRedirected };
+var context = new CliContext(Console.Out, Console.Error, TimeProvider.System, Environment.GetEnvironmentVariable) { IsErrorTerminal = !Console.IsErrorRedirected, IsOutputTerminal = !Console.IsOutputRedirected };
 return await VaultCli.RunAsync(args, context, cancel.Token);

@@ -160,15 +160,10 @@ public static class DeletionCommands
                 return ExitCodes.Ok;
             }
 
-            context.Output.WriteLine($"{"REQUEST",-24} {"KIND",-12} {"STATE",-15} {"APPROVALS",-9}  {"NEXT",-40} TARGETS");
-            foreach (var v in views)
-            {
-                var s = Summary(v, rules, context.Clock.GetUtcNow());
-                context.Output.WriteLine($"{s.Request,-24} {s.Kind,-12} {s.State,-15} {s.Approvals + "/" + rules.Quorum,-9}  {s.Next,-40} {string.Join(",", s.Sets)}");
-            }
-
-            if (views.Count == 0)
-                context.Output.WriteLine("(no requests)");
+            var now = context.Clock.GetUtcNow();
+            Tables.Write(context, ["REQUEST", "KIND", "STATE", "APPROVALS", "NEXT", "TARGETS"],
+                [.. views.Select(v => Summary(v, rules, now)).Select(s => new[] { s.Request, s.Kind, s.State, $"{s.Approvals}/{rules.Quorum}", s.Next, string.Join(",", s.Sets) })],
+                "(no requests)");
             return ExitCodes.Ok;
         }
     }

@@ -86,11 +86,9 @@ public static class HoldCommands
                 return ExitCodes.Ok;
             }
 
-            context.Output.WriteLine($"{"SET",-32} {"HOLD",-20} {"PLACED BY",-12} {"SINCE",-20} REASON");
-            foreach (var h in holds)
-                context.Output.WriteLine($"{h.SetId,-32} {h.HoldId,-20} {h.PlacedBy,-12} {h.At,-20:u} {h.Reason}");
-            if (holds.Length == 0)
-                context.Output.WriteLine("(no legal holds)");
+            Tables.Write(context, ["SET", "HOLD", "PLACED BY", "SINCE (UTC)", "REASON"],
+                [.. holds.Select(h => new[] { h.SetId, h.HoldId, h.PlacedBy, h.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture), h.Reason })],
+                "(no legal holds)");
             return ExitCodes.Ok;
         }
     }

@@ -152,9 +152,14 @@ public static class RotationCommands
                 return ExitCodes.Ok;
             }
 
-            context.Output.WriteLine($"{"LABEL",-8} {"POOL",-8} {"STATE",-10} {"WHERE",-22} {"WEAR",-7} {"WRITTEN",-10} {"UNTIL",-10} SETS");
-            foreach (var m in media)
-                context.Output.WriteLine($"{m.Label,-8} {m.Pool,-8} {m.State.ToString().ToLowerInvariant(),-10} {(m.Site ?? $"-> {m.Destination}"),-22} {m.Wear + "/" + m.MaxPasses,-7} {m.WrittenOn?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "-",-10} {m.NeededUntil?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "-",-10} {m.Sets.Count}");
+            Tables.Write(context, ["LABEL", "POOL", "STATE", "WHERE", "WEAR", "WRITTEN", "UNTIL", "SETS"],
+                [.. media.Select(m => new[]
+                {
+                    m.Label, m.Pool, m.State.ToString().ToLowerInvariant(), m.Site ?? $"-> {m.Destination}", $"{m.Wear}/{m.MaxPasses}",
+                    m.WrittenOn?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "-", m.NeededUntil?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "-",
+                    m.Sets.Count.ToString(CultureInfo.InvariantCulture),
+                })],
+                "(no media: 'vault rotation configure' labels them)", 7);
             return ExitCodes.Ok;
         }));
 
@@ -289,9 +294,9 @@ public static class RotationCommands
                 return ExitCodes.Ok;
             }
 
-            context.Output.WriteLine($"{"SITE",-12} {"WHERE",-9} {"COURIER",-8} {"MEDIA",-6} HOLDING DATA");
-            foreach (var r in rows)
-                context.Output.WriteLine($"{r.Name,-12} {(r.Offsite ? "off site" : "on site"),-9} {r.CourierDays + " d",-8} {r.Media,-6} {r.HoldingData}");
+            Tables.Write(context, ["SITE", "WHERE", "COURIER", "MEDIA", "HOLDING DATA"],
+                [.. rows.Select(r => new[] { r.Name, r.Offsite ? "off site" : "on site", $"{r.CourierDays} d", r.Media.ToString(CultureInfo.InvariantCulture), r.HoldingData.ToString(CultureInfo.InvariantCulture) })],
+                "(no sites)", 3, 4);
             context.Output.WriteLine($"in transit: {journal.State.Media.Values.Count(m => m.State == MediumState.InTransit)}");
             return ExitCodes.Ok;
         }));

@@ -35,15 +35,17 @@ public static class SetsCommands
                 return ExitCodes.Ok;
             }
 
-            context.Output.WriteLine($"{"SET",-32} {"SOURCE",-16} {"STATE",-11} {"FILES",8} {"MB",10}  {"SEALED (UTC)",-16}  RETAINED UNTIL");
-            foreach (var s in sets)
-            {
-                context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{s.Opened!.SetId,-32} {s.Opened.Source,-16} {(s.Status switch { SetStatus.Sealed => "sealed", SetStatus.Deleted => "deleted", _ => "INCOMPLETE" }),-11} {s.Sealed?.FileCount,8} {s.Sealed?.TotalBytes / 1e6,10:N1}  {s.Sealed?.At.UtcDateTime,-16:yyyy-MM-dd HH:mm}  {(s.Sealed is null ? "" : s.RetainUntil.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))}"));
-            }
-
-            if (sets.Count == 0)
-                context.Output.WriteLine("(no sets yet: 'vault push' makes one)");
+            Tables.Write(context, ["SET", "SOURCE", "STATE", "FILES", "MB", "SEALED (UTC)", "RETAINED UNTIL", "HOLDS"],
+                [.. sets.Select(s => new[]
+                {
+                    s.Opened!.SetId, s.Opened.Source, s.Status switch { SetStatus.Sealed => "sealed", SetStatus.Deleted => "deleted", _ => "INCOMPLETE" },
+                    s.Sealed is null ? "" : s.Sealed.FileCount.ToString("N0", CultureInfo.InvariantCulture),
+                    s.Sealed is null ? "" : (s.Sealed.TotalBytes / 1e6).ToString("N1", CultureInfo.InvariantCulture),
+                    s.Sealed is null ? "" : s.Sealed.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+                    s.Sealed is null ? "" : s.RetainUntil.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    s.Holds.Count == 0 ? "" : string.Join(",", s.Holds.Keys),
+                })],
+                "(no sets yet: 'vault push' makes one)", 3, 4);
             return ExitCodes.Ok;
         }
     }

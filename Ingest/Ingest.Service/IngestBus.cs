@@ -33,19 +33,21 @@ public static class IngestBus
         bus.Send<PutSegment>(x => x.UseSerializer(SegmentWireFormat.SegmentContentType));
     }
 
-    public static void ConfigureIngestEndpoints(this IBusFactoryConfigurator bus, IBusRegistrationContext context, int concurrency)
+    public static void ConfigureIngestEndpoints(this IBusFactoryConfigurator bus, IBusRegistrationContext context, int concurrency, bool quorum = false)
     {
-        Endpoint<OpenSetConsumer>(bus, context, IngestQueues.OpenSet, WireKind.Open, concurrency);
-        Endpoint<PutSegmentConsumer>(bus, context, IngestQueues.PutSegment, WireKind.Segment, concurrency);
-        Endpoint<SealSetConsumer>(bus, context, IngestQueues.SealSet, WireKind.Seal, concurrency);
-        Endpoint<QuerySegmentsConsumer>(bus, context, IngestQueues.QuerySegments, WireKind.Query, concurrency);
+        Endpoint<OpenSetConsumer>(bus, context, IngestQueues.OpenSet, WireKind.Open, concurrency, quorum);
+        Endpoint<PutSegmentConsumer>(bus, context, IngestQueues.PutSegment, WireKind.Segment, concurrency, quorum);
+        Endpoint<SealSetConsumer>(bus, context, IngestQueues.SealSet, WireKind.Seal, concurrency, quorum);
+        Endpoint<QuerySegmentsConsumer>(bus, context, IngestQueues.QuerySegments, WireKind.Query, concurrency, quorum);
     }
 
-    private static void Endpoint<TConsumer>(IBusFactoryConfigurator bus, IBusRegistrationContext context, string queue, WireKind kind, int concurrency)
+    private static void Endpoint<TConsumer>(IBusFactoryConfigurator bus, IBusRegistrationContext context, string queue, WireKind kind, int concurrency, bool quorum)
         where TConsumer : class, IConsumer
     {
         bus.ReceiveEndpoint(queue, e =>
         {
+            if (quorum && e is IRabbitMqReceiveEndpointConfigurator rabbit)
+                rabbit.SetQuorumQueue(); // replicated across the cluster's nodes; durable, never exclusive or auto-deleted
             // Least privilege (docs/wire-format.md, "Accounts"): the queue is bound to its own exchange only, never to
             // MassTransit's message-type exchanges, so the service needs nothing outside vault.ingest.* and vault.reply.*.
             e.ConfigureConsumeTopology = false;

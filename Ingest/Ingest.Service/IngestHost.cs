@@ -16,6 +16,12 @@ public sealed record IngestHostOptions
     /// <summary>The producer's name: its reply queue is vault.reply.{Producer}.</summary>
     public string? Producer { get; init; }
     public int Concurrency { get; init; } = 8;
+
+    /// <summary>
+    /// The ingest queues' type: "classic" (one broker), or "quorum" (replicated by Raft across a RabbitMQ cluster, so a
+    /// broker node lost loses no acknowledged message). A queue keeps the type it was declared with (docs/operations.md).
+    /// </summary>
+    public string QueueType { get; init; } = "classic";
     public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromMinutes(2);
     /// <summary>How long to try to reach the broker before giving up with a clear error (MassTransit alone would retry for ever).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -104,8 +110,16 @@ public sealed class IngestHost : IAsyncDisposable
             {
                 await timeout.CancelAsync();
                 await Task.WhenAny(Task.Run(async () => await provider.DisposeAsync()), Task.Delay(TimeSpan.FromSeconds(2), options.Clock));
+                var refusal = await refusals.Refused.Task;
+                if (refusal.Message.Contains("x-queue-type", StringComparison.Ordinal))
+                {
+                    throw new VaultConfigurationException(
+                        $"The ingest queues on {BrokerErrors.Redacted(options.Amqp!)} exist with another queue type than QueueType={options.QueueType} ({BrokerErrors.Innermost(refusal)}). "
+                        + "A queue keeps its type: start with the QueueType it was made with, or stop every instance, let the queues drain, delete them (rabbitmqctl delete_queue) and start again (docs/operations.md, \"Queues\").");
+                }
+
                 throw new StorageRefusedException(
-                    $"The message broker at {BrokerErrors.Redacted(options.Amqp!)} refused this account a permission it needs ({BrokerErrors.Innermost(await refusals.Refused.Task)}). "
+                    $"The message broker at {BrokerErrors.Redacted(options.Amqp!)} refused this account a permission it needs ({BrokerErrors.Innermost(refusal)}). "
                     + (options.Vault is null
                         ? "A producer needs the account ops/rabbitmq-producer.sh creates; nothing was sent."
                         : "The service needs configure, write and read on vault.ingest.* and vault.reply.* (ops/rabbitmq-service.sh); it did not start and consumed nothing."));
@@ -113,7 +127,7 @@ public sealed class IngestHost : IAsyncDisposable
 
             await starting;
         }
-        catch (StorageRefusedException)
+        catch (Exception ex) when (ex is StorageRefusedException or VaultConfigurationException)
         {
             throw;
         }
@@ -143,7 +157,7 @@ public sealed class IngestHost : IAsyncDisposable
             await _provider.DisposeAsync();
     }
 
-    /// <summary>Notices a receive endpoint refused by the broker for want of a permission (AMQP 403 ACCESS_REFUSED).</summary>
+    /// <summary>Notices a receive endpoint refused by the broker for want of a permission (AMQP 403 ACCESS_REFUSED), or for a queue of another type (406 on x-queue-type).</summary>
     private sealed class RefusalWatch : IReceiveEndpointObserver
     {
         public TaskCompletionSource<Exception> Refused { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -158,7 +172,8 @@ public sealed class IngestHost : IAsyncDisposable
         {
             for (var ex = faulted.Exception; ex is not null; ex = ex.InnerException)
             {
-                if (ex.Message.Contains("ACCESS_REFUSED", StringComparison.Ordinal))
+                if (ex.Message.Contains("ACCESS_REFUSED", StringComparison.Ordinal)
+                    || (ex.Message.Contains("PRECONDITION_FAILED", StringComparison.Ordinal) && ex.Message.Contains("x-queue-type", StringComparison.Ordinal)))
                     Refused.TrySetResult(ex);
             }
 
@@ -170,7 +185,7 @@ public sealed class IngestHost : IAsyncDisposable
     {
         bus.UsePlainJson();
         if (options.Vault is not null)
-            bus.ConfigureIngestEndpoints(context, options.Concurrency);
+            bus.ConfigureIngestEndpoints(context, options.Concurrency, options.QueueType == "quorum");
         if (options.Producer is not null)
             bus.ReceiveEndpoint(IngestQueues.ReplyQueue(options.Producer), e => e.ConfigureConsumer<ReplyConsumer>(context));
     }

@@ -35,7 +35,7 @@ public sealed class TestVault : IAsyncDisposable
     /// <param name="serviceAmqp">The service's own address (another account), when it is not <paramref name="amqp"/>.</param>
     /// <param name="producerName">The producer's name (its reply queue vault.reply.NAME), for an account made for that name.</param>
     /// <param name="postgres">The log in a fresh schema of the test PostgreSQL (ops/services.sh) instead of SQLite.</param>
-    public static async Task<TestVault> StartAsync(string? amqp = null, string? serviceAmqp = null, string? producerName = null, bool postgres = false)
+    public static async Task<TestVault> StartAsync(string? amqp = null, string? serviceAmqp = null, string? producerName = null, bool postgres = false, string queueType = "classic")
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("vault-ingest-").FullName;
         ILogBackend backend = postgres
@@ -55,7 +55,7 @@ public sealed class TestVault : IAsyncDisposable
         }
         else
         {
-            vault._serviceHost = await IngestHost.StartAsync(new IngestHostOptions { Amqp = serviceAmqp ?? amqp, Vault = (log, vault.Store) });
+            vault._serviceHost = await IngestHost.StartAsync(new IngestHostOptions { Amqp = serviceAmqp ?? amqp, Vault = (log, vault.Store), QueueType = queueType });
             vault._producerHost = await IngestHost.StartAsync(new IngestHostOptions { Amqp = amqp, Producer = producer });
         }
 

@@ -21,6 +21,7 @@ public sealed class IngestBusService(ServiceSettings settings, ILoggerFactory lo
             Amqp = settings.Amqp,
             Vault = (settings.Log, settings.Store),
             Concurrency = settings.Concurrency,
+            QueueType = settings.QueueType,
             Clock = settings.Clock,
             Logging = logging,
         }, cancellationToken);

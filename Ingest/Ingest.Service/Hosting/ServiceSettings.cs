@@ -13,6 +13,9 @@ public sealed record ServiceSettings
     public required string Amqp { get; init; }
     public int Concurrency { get; init; } = 8;
 
+    /// <summary>"classic" or "quorum": the type the ingest queues are declared with (<see cref="IngestHostOptions.QueueType"/>).</summary>
+    public string QueueType { get; init; } = "classic";
+
     /// <summary>How often the scheduled work runs (or tries to lead); null: this instance never runs it.</summary>
     public TimeSpan? ScheduleEvery { get; init; }
 

@@ -30,6 +30,12 @@ public static class ServeCommand
         HelpName = "DURATION",
     };
 
+    private static readonly Option<string?> QueueType = new("--queue-type")
+    {
+        Description = "'classic' or 'quorum': the type the ingest queues are declared with. Quorum queues are replicated across a RabbitMQ cluster (a node lost loses no acknowledged message); a queue keeps the type it was made with (key QueueType; default classic).",
+        HelpName = "TYPE",
+    };
+
     private static readonly Option<long?> CheckpointRecords = new("--checkpoint-every-records")
     {
         Description = "Sign a checkpoint once this many records were written since the last one, checked on the schedule (key CheckpointEveryRecords; default 10000).",
@@ -79,7 +85,7 @@ public static class ServeCommand
               vault serve --vault /srv/vault --amqp amqp://vault-ingest:secret@mq:5672/vault
               vault serve --config /etc/vault/serve.json --listen http://127.0.0.1:9464
             """)
-        { IngestOptions.Amqp, Config, Concurrency, ExecuteEvery, CheckpointRecords, CheckpointEvery, Listen, LogFormat, Instance };
+        { IngestOptions.Amqp, Config, Concurrency, QueueType, ExecuteEvery, CheckpointRecords, CheckpointEvery, Listen, LogFormat, Instance };
         command.SetAction((parse, ct) => RunAsync(parse, context, ct));
         return command;
     }
@@ -104,7 +110,7 @@ public static class ServeCommand
         }
 
         var variables = new Dictionary<string, string?>();
-        foreach (var key in new[] { "Dir", "Postgres", "Amqp", "Concurrency", "ExecuteDueEvery", "CheckpointEvery", "CheckpointEveryRecords", "Listen", "LogFormat", "Instance", "ShutdownTimeout", "ReadModelsEvery" })
+        foreach (var key in new[] { "Dir", "Postgres", "Amqp", "Concurrency", "ExecuteDueEvery", "CheckpointEvery", "CheckpointEveryRecords", "Listen", "LogFormat", "Instance", "ShutdownTimeout", "ReadModelsEvery", "QueueType" })
         {
             if (context.Environment("VAULT_" + Snake(key)) is { } value)
                 variables[key] = value;
@@ -118,6 +124,7 @@ public static class ServeCommand
             ["Postgres"] = parse.GetValue(GlobalOptions.Postgres),
             ["Amqp"] = parse.GetValue(IngestOptions.Amqp),
             ["Concurrency"] = parse.GetValue(Concurrency)?.ToString(CultureInfo.InvariantCulture),
+            ["QueueType"] = parse.GetValue(QueueType),
             ["ExecuteDueEvery"] = parse.GetValue(ExecuteEvery),
             ["CheckpointEvery"] = parse.GetValue(CheckpointEvery),
             ["CheckpointEveryRecords"] = parse.GetValue(CheckpointRecords)?.ToString(CultureInfo.InvariantCulture),
@@ -156,6 +163,9 @@ public static class ServeCommand
         var format = settings["LogFormat"] ?? "json";
         if (format is not ("json" or "text"))
             throw new VaultConfigurationException($"LogFormat (--log-format) is 'json' or 'text'; got '{format}'.");
+        var queueType = settings["QueueType"] ?? "classic";
+        if (queueType is not ("classic" or "quorum"))
+            throw new VaultConfigurationException($"QueueType (--queue-type) is 'classic' or 'quorum'; got '{queueType}'.");
         var every = Duration(settings, "ExecuteDueEvery", "15m");
         var checkpointEvery = Duration(settings, "CheckpointEvery", "1h");
 
@@ -172,6 +182,7 @@ public static class ServeCommand
                 Store = new FileSegmentStore(VaultOpener.SegmentsDirectory(directory)),
                 Amqp = amqp,
                 Concurrency = Number(settings, "Concurrency", 8, 1),
+                QueueType = queueType,
                 ScheduleEvery = every,
                 Checkpoints = checkpointer is null ? null : (checkpointer, Number(settings, "CheckpointEveryRecords", 10_000L, 1L), checkpointEvery!.Value),
                 Leadership = log.Leadership?.Lease("scheduler"),

@@ -21,7 +21,7 @@ namespace Vault.Ops.Tests;
 /// <summary>
 /// The read models equal a full replay of the log after a random history (sets opened, segments recorded, seals with
 /// manifests, retention extended, holds placed and released by quorum, deletions requested, approved and executed,
-/// refused executions, forged executions appended behind the service's back), caught up at random moments in
+/// refused executions, forged executions appended behind the service's back), sets and requests alike, caught up at random moments in
 /// batches of odd sizes, on both backends; a rebuild from scratch gives the same rows; and every deletion executed
 /// during the history removed exactly the segments the manifest-reading rule names.
 /// </summary>
@@ -101,12 +101,21 @@ public sealed class ReadModelProperties : IDisposable
 
         Assert.Equal(expectedReferences.OrderBy(r => r.Item1, StringComparer.Ordinal).ThenBy(r => r.Item2, StringComparer.Ordinal), await models.ListReferencesAsync(CancellationToken.None));
 
+        // Requests: each the state a replay re-proves from its records, in the order of their first records.
+        // (A stream holding no valid request record, such as a forged execution alone, is no request: a replay shows it empty, the read model leaves it out.)
+        var replayedRequests = (await new DeletionService(log, clock).ListAsync()).Where(v => v.State.Status != DeletionStatus.None).ToList();
+        var requestRows = await models.ListRequestsAsync(CancellationToken.None);
+        Assert.Equal(replayedRequests.Select(v => v.State.RequestId), requestRows.Select(r => r.RequestId));
+        foreach (var (view, row) in replayedRequests.Zip(requestRows))
+            Assert.Equal(JsonSerializer.Serialize(view.State, EventCodec.Json), row.StateJson);
+
         // A rebuild from scratch: the same rows (positions of the last change included) and references.
         var rebuilt = await projector.RebuildAsync(CancellationToken.None);
 
         Assert.Equal((await log.ReadHeadAsync()).Position, rebuilt.Checkpoint.Position);
         Assert.Equal(rows, await models.ListSetsAsync(CancellationToken.None));
         Assert.Equal(expectedReferences.Count, (await models.ListReferencesAsync(CancellationToken.None)).Count);
+        Assert.Equal(requestRows.Select(r => (r.RequestId, r.StateJson, r.OpenedAt)), (await models.ListRequestsAsync(CancellationToken.None)).Select(r => (r.RequestId, r.StateJson, r.OpenedAt)));
         return true;
     }
 

@@ -35,6 +35,25 @@ public static class ReadModelAccess
         return [.. (await store.ListSetsAsync(cancellationToken)).Select(SetDocument.FromRow)];
     }
 
+    /// <summary>Every protected request from the read models, caught up first; from a replay where there are none.</summary>
+    public static async Task<IReadOnlyList<Vault.Core.Governance.DeletionRequestState>> ListRequestsAsync(IEventLog log, ISegmentReader segments, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        ReadModelProjector? projector = null;
+        try
+        {
+            projector = await OpenAsync(log, segments, cancellationToken);
+        }
+        catch (Vault.Core.Errors.StorageRefusedException)
+        {
+        }
+
+        if (projector is null)
+            return [.. (await new DeletionService(log, clock).ListAsync(cancellationToken)).Select(v => v.State)];
+        await using var store = projector.Store;
+        await projector.CatchUpAsync(cancellationToken);
+        return [.. (await store.ListRequestsAsync(cancellationToken)).Select(r => System.Text.Json.JsonSerializer.Deserialize<Vault.Core.Governance.DeletionRequestState>(r.StateJson, EventCodec.Json)!)];
+    }
+
     /// <summary>
     /// Where the read models differ from a full replay of the log and the manifests: one sentence per difference, none
     /// when they agree. The read models are first brought up to the head; the replay is made at that head.
@@ -81,6 +100,21 @@ public static class ReadModelAccess
         }
 
         differences.AddRange(rows.Keys.Select(id => $"set {id} is in the read models but not in the log"));
+
+        var requests = (await projector.Store.ListRequestsAsync(cancellationToken)).ToDictionary(r => r.RequestId, StringComparer.Ordinal);
+        foreach (var view in await new DeletionService(log, TimeProvider.System).ListAsync(cancellationToken))
+        {
+            var id = view.State.RequestId;
+            if (!DeletionService.IsValidId(id))
+                continue;
+            var replayed = System.Text.Json.JsonSerializer.Serialize(view.State, EventCodec.Json);
+            if (!requests.Remove(id, out var row))
+                differences.Add($"request {id} is in the log but not in the read models");
+            else if (row.StateJson != replayed)
+                differences.Add($"request {id}: the read models say {(Vault.Core.Governance.DeletionStatus)row.Status}, a replay says {view.State.Status}");
+        }
+
+        differences.AddRange(requests.Keys.Select(id => $"request {id} is in the read models but not in the log"));
         return differences;
     }
 }

@@ -120,13 +120,26 @@ public sealed class ReadModelProjector(IEventLog log, ISegmentReader segments, I
     {
         var decoded = new List<(long Position, object Event)>(records.Count);
         var wanted = new HashSet<string>(StringComparer.Ordinal);
+        var requests = new Dictionary<string, long>(StringComparer.Ordinal); // request id -> position of its last record here
         foreach (var record in records)
         {
+            if (record.StreamId.StartsWith(DeletionService.StreamPrefix, StringComparison.Ordinal) && DeletionService.IsValidId(record.StreamId[DeletionService.StreamPrefix.Length..]))
+                requests[record.StreamId[DeletionService.StreamPrefix.Length..]] = record.Position;
             if (!Relevant(record) || EventCodec.Decode(record) is not { } e)
                 continue;
             decoded.Add((record.Position, e));
             if (SetDocument.SetOf(e) is { } id)
                 wanted.Add(id);
+        }
+
+        if (requests.Count > 0)
+        {
+            governance ??= await GovernanceReader.ReadStateAsync(log, null, ct);
+            foreach (var (id, position) in requests)
+            {
+                if (await RequestRowAsync(id, position, governance, ct) is { } row)
+                    batch.Requests[id] = row;
+            }
         }
 
         if (decoded.Count == 0)
@@ -187,6 +200,27 @@ public sealed class ReadModelProjector(IEventLog log, ISegmentReader segments, I
             : SegmentReferences.Apply(before.State, e, manifest);
         if (change is not null)
             batch.References.Add(change);
+    }
+
+    /// <summary>
+    /// A request as 'vault request list' shows it: every request record of its stream, re-proved from the signatures
+    /// (<see cref="RequestProof"/>) under the rules in force at each record, as <see cref="DeletionService"/> does.
+    /// </summary>
+    private async Task<RequestRow?> RequestRowAsync(string requestId, long changedAt, GovernanceState governance, CancellationToken ct)
+    {
+        var records = new List<(long Position, IRequestEvent Event)>();
+        await foreach (var record in log.ReadStreamAsync(DeletionService.StreamOf(requestId), 0, ct))
+        {
+            if (EventCodec.Decode(record) is IRequestEvent e)
+                records.Add((record.Position, e));
+        }
+
+        if (records.Count == 0)
+            return null;
+        var state = RequestProof.Of(records, p => governance.ContextAt(p, default)).State;
+        if (state.Status == DeletionStatus.None)
+            return null; // no valid request record at all: nothing to list
+        return new RequestRow(requestId, (int)state.Kind, (int)state.Status, System.Text.Json.JsonSerializer.Serialize(state, EventCodec.Json), records[0].Position, changedAt);
     }
 
     /// <summary>A sealed set's manifest; null when it cannot be read (the set's references are then unknown, and no deletion trusts them).</summary>

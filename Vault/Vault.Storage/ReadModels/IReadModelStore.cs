@@ -19,7 +19,9 @@ public sealed class ReadModelBatch
 
     public List<ReferenceChange> References { get; } = [];
 
-    public bool IsEmpty => Sets.Count == 0 && References.Count == 0;
+    public Dictionary<string, RequestRow> Requests { get; } = new(StringComparer.Ordinal);
+
+    public bool IsEmpty => Sets.Count == 0 && References.Count == 0 && Requests.Count == 0;
 }
 
 /// <summary>
@@ -45,6 +47,9 @@ public interface IReadModelStore : IAsyncDisposable
 
     /// <summary>Every set, in the order the sets were opened.</summary>
     Task<IReadOnlyList<SetRow>> ListSetsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every protected request, in the order of their first records.</summary>
+    Task<IReadOnlyList<RequestRow>> ListRequestsAsync(CancellationToken cancellationToken);
 
     /// <summary>The segments these sets reference that no other set references, in ordinal order.</summary>
     Task<IReadOnlyList<string>> ReferencedOnlyByAsync(IReadOnlyCollection<string> setIds, CancellationToken cancellationToken);

@@ -11,7 +11,7 @@ namespace Vault.Storage.ReadModels;
 public abstract class SqlReadModelStore : IReadModelStore
 {
     /// <summary>Bumped when the projection's meaning changes: a store written under another format is rebuilt.</summary>
-    public const int Format = 1;
+    public const int Format = 2; // 2: the requests table
 
     protected const string SetColumns =
         "set_id, status, source, name, kind, labels, opened_time, manifest_hash, manifest_length, segment_count, file_count, total_bytes, " +
@@ -84,6 +84,21 @@ public abstract class SqlReadModelStore : IReadModelStore
             }
         }
 
+        if (batch.Requests.Count > 0)
+        {
+            await using var upsert = Command(connection, tx,
+                $"INSERT INTO {Table("requests")} (request_id, kind, status, state, opened_at, changed_at) VALUES (@id, @kind, @status, @state, @opened, @changed) " +
+                "ON CONFLICT (request_id) DO UPDATE SET kind = excluded.kind, status = excluded.status, state = excluded.state, changed_at = excluded.changed_at",
+                ("@id", null), ("@kind", null), ("@status", null), ("@state", null), ("@opened", null), ("@changed", null));
+            foreach (var r in batch.Requests.Values)
+            {
+                object[] values = [r.RequestId, r.Kind, r.Status, r.StateJson, r.OpenedAt, r.ChangedAt];
+                for (var i = 0; i < values.Length; i++)
+                    upsert.Parameters[i].Value = values[i];
+                await upsert.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
         foreach (var change in batch.References)
         {
             if (change.Kind != ReferenceChangeKind.Add)
@@ -106,7 +121,7 @@ public abstract class SqlReadModelStore : IReadModelStore
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         foreach (var sql in new[]
         {
-            $"DELETE FROM {Table("refs")}", $"DELETE FROM {Table("sets")}",
+            $"DELETE FROM {Table("refs")}", $"DELETE FROM {Table("sets")}", $"DELETE FROM {Table("requests")}",
             $"UPDATE {Table("checkpoint")} SET position = 0, hash = '{new string('0', 64)}', format = {Format} WHERE id = 1",
         })
         {
@@ -126,6 +141,17 @@ public abstract class SqlReadModelStore : IReadModelStore
         await using var read = Command(connection, null, $"SELECT {SetColumns} FROM {Table("sets")} WHERE set_id IN (SELECT value FROM {TextList("@ids")})", ("@ids", TextListValue(setIds)));
         await foreach (var row in ReadRowsAsync(read, cancellationToken))
             rows[row.SetId] = row;
+        return rows;
+    }
+
+    public async Task<IReadOnlyList<RequestRow>> ListRequestsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var read = Command(connection, null, $"SELECT request_id, kind, status, state, opened_at, changed_at FROM {Table("requests")} ORDER BY opened_at");
+        var rows = new List<RequestRow>();
+        await using var r = await read.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+            rows.Add(new RequestRow(r.GetString(0), r.GetInt32(1), r.GetInt32(2), r.GetString(3), r.GetInt64(4), r.GetInt64(5)));
         return rows;
     }
 
@@ -245,5 +271,8 @@ public abstract class SqlReadModelStore : IReadModelStore
         CREATE INDEX IF NOT EXISTS sets_opened_at ON {Table("sets")} (opened_at);
         CREATE TABLE IF NOT EXISTS {Table("refs")} (hash {textType} NOT NULL, set_id {textType} NOT NULL, PRIMARY KEY (hash, set_id));
         CREATE INDEX IF NOT EXISTS refs_set ON {Table("refs")} (set_id);
+        CREATE TABLE IF NOT EXISTS {Table("requests")} (request_id {textType} PRIMARY KEY, kind integer NOT NULL, status integer NOT NULL,
+            state {textType} NOT NULL, opened_at {bigintType} NOT NULL, changed_at {bigintType} NOT NULL);
+        CREATE INDEX IF NOT EXISTS requests_opened_at ON {Table("requests")} (opened_at);
         """;
 }

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using Vault.Core.Governance;
 using Vault.Services;
+using Vault.Storage.Segments;
+using Vault.Services.ReadModels;
 
 namespace Vault.Ops.Commands;
 
@@ -153,16 +155,17 @@ public static class DeletionCommands
         await using (log)
         {
             var (_, rules) = await GovernanceReader.ReadAsync(log, ct);
-            var views = await new DeletionService(log, context.Clock).ListAsync(ct);
+            // From the requests read model, brought up to the log's head first: each request re-proved from its records when folded.
+            var states = await ReadModelAccess.ListRequestsAsync(log, new FileSegmentStore(VaultOpener.SegmentsDirectory(GlobalOptions.VaultDirectory(parse, context))), context.Clock, ct);
             if (parse.GetValue(GlobalOptions.Json))
             {
-                context.WriteJson(views.Select(v => Summary(v, rules, context.Clock.GetUtcNow())));
+                context.WriteJson(states.Select(s => Summary(s, rules, context.Clock.GetUtcNow())));
                 return ExitCodes.Ok;
             }
 
             var now = context.Clock.GetUtcNow();
             Tables.Write(context, ["REQUEST", "KIND", "STATE", "APPROVALS", "NEXT", "TARGETS"],
-                [.. views.Select(v => Summary(v, rules, now)).Select(s => new[] { s.Request, s.Kind, s.State, $"{s.Approvals}/{rules.Quorum}", s.Next, string.Join(",", s.Sets) })],
+                [.. states.Select(v => Summary(v, rules, now)).Select(s => new[] { s.Request, s.Kind, s.State, $"{s.Approvals}/{rules.Quorum}", s.Next, string.Join(",", s.Sets) })],
                 "(no requests)");
             return ExitCodes.Ok;
         }
@@ -212,9 +215,10 @@ public static class DeletionCommands
 
     internal sealed record RequestSummary(string Request, string Kind, string State, int Approvals, string Next, IReadOnlyList<string> Sets, string RequestedBy, DateTimeOffset RequestedAt, DateTimeOffset? ExecutableAfter);
 
-    internal static RequestSummary Summary(DeletionRequestView view, GovernanceRules rules, DateTimeOffset now)
+    internal static RequestSummary Summary(DeletionRequestView view, GovernanceRules rules, DateTimeOffset now) => Summary(view.State, rules, now);
+
+    internal static RequestSummary Summary(DeletionRequestState s, GovernanceRules rules, DateTimeOffset now)
     {
-        var s = view.State;
         var expiresAt = s.RequestedAt + rules.RequestExpiry;
         var expired = s.Status == DeletionStatus.Pending && now >= expiresAt;
         var state = expired ? "expired" : s.Status switch

@@ -130,6 +130,33 @@ public sealed class TrustTests : IDisposable
     }
 
     [Fact]
+    public async Task an_execution_appended_on_an_approved_request_naming_another_set_deletes_nothing_and_is_named_by_verify()
+    {
+        // Root on the primary, once a quorum approved deleting s1: one record on that request's stream naming s2 instead.
+        await SetUpAsync("sqlite", "s1", "s2");
+        Assert.Equal(0, (await Run(["deletion", "request", "--set", "s1", "--reason", "old", "--id", "del-s1", .. _team.As("alice")])).ExitCode);
+        Assert.Equal(0, (await Run(["request", "approve", "del-s1", .. _team.As("bob")])).ExitCode);
+        _clock.Advance(TimeSpan.FromHours(2));
+        var at = _clock.GetUtcNow();
+        await _backdoor.AppendAsync("deletion-del-s1", 3, Core.Governance.RequestExecuted.EventType, Json(new Core.Governance.RequestExecuted("del-s1", ["s2"], [], at)), at);
+        var forged = await PositionOfAsync(Core.Governance.RequestExecuted.EventType);
+
+        var sets = JsonDocument.Parse((await Run("sets", "list", "--json")).Output).RootElement.EnumerateArray().ToDictionary(e => e.GetProperty("setId").GetString()!, e => e.GetProperty("state").GetString());
+        var report = await VerifyJsonAsync();
+        var execute = await Run("request", "execute", "del-s1");
+        var after = JsonDocument.Parse((await Run("sets", "list", "--json")).Output).RootElement.EnumerateArray().ToDictionary(e => e.GetProperty("setId").GetString()!, e => e.GetProperty("state").GetString());
+
+        Assert.Equal("sealed", sets["s2"]);
+        Assert.Equal("sealed", sets["s1"]);
+        Assert.Contains(report.GetProperty("findings").EnumerateArray(), f => f.GetProperty("position").GetInt64() == forged && f.GetProperty("rule").GetString() == "execution-targets");
+        Assert.True(execute.ExitCode == 0, execute.Error); // the real execution still happens, on the signed target only
+        Assert.Equal("deleted", after["s1"]);
+        Assert.Equal("sealed", after["s2"]);
+        Assert.Equal(0, (await Run("read-models", "verify")).ExitCode);
+        Assert.Equal(0, (await Run("restore", "s2", "--to", _temp.Sub("s2-restored"))).ExitCode);
+    }
+
+    [Fact]
     public async Task a_hold_release_appended_behind_the_service_releases_nothing_and_is_named_by_verify()
     {
         await SetUpAsync("sqlite", "s1");

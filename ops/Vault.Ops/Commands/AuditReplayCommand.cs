@@ -163,7 +163,7 @@ public static class AuditReplayCommand
         var clock = new FixedClock(at);
         var governance = await GovernanceReader.ReadStateAsync(past, null, ct);
         var sets = (await new BackupSets(past).ListAsync(ct)).Select(SetsCommands.Summary);
-        var requests = (await new DeletionService(past, clock).ListAsync(ct)).Select(v => DeletionCommands.Summary(v, governance.Rules, at));
+        var requests = (await new DeletionService(past, clock).ListAsync(ct)).Where(v => v.State.Status != Core.Governance.DeletionStatus.None).Select(v => DeletionCommands.Summary(v, governance.Rules, at)); // as `request list`: a stream with no valid request record is no request
         var journal = await RotationJournal.LoadAsync(past, "audit", null, ct);
         var media = journal.State.Media.Values.OrderBy(m => m.Label, StringComparer.Ordinal);
         return new JsonObject

@@ -56,7 +56,7 @@ public sealed record SetDocument(BackupSetState State, long SegmentsRecorded, lo
     /// <summary>The document back from its columns: the same state, field for field.</summary>
     public static SetDocument FromRow(SetRow r)
     {
-        var labels = r.LabelsJson == "{}" ? [] : JsonSerializer.Deserialize<Dictionary<string, string>>(r.LabelsJson, RowJson.Options) ?? [];
+        IReadOnlyDictionary<string, string> labels = r.LabelsJson == "{}" ? new Dictionary<string, string>() : new LazyLabels(r.LabelsJson);
         var opened = new SetOpened(r.SetId, r.Source, r.Name, r.Kind, labels, r.OpenedTime);
         var sealedEvent = r.SealedTime is { } at
             ? new SetSealed(r.SetId, r.ManifestHash!, r.ManifestLength, r.SegmentCount, r.FileCount, r.TotalBytes, r.SealedRetainUntil!.Value, at)
@@ -79,6 +79,30 @@ public sealed record SetRow(
     string? ManifestHash, long ManifestLength, long SegmentCount, long FileCount, long TotalBytes, DateTimeOffset? SealedRetainUntil,
     DateTimeOffset? SealedTime, DateTimeOffset RetainUntil, string? HoldsJson, string? DeletedBy,
     long SegmentsRecorded, long StoredBytes, long OpenedAt, long ChangedAt);
+
+/// <summary>A set's labels as stored, parsed on first use: listing 100,000 sets reads none of them.</summary>
+internal sealed class LazyLabels(string json) : IReadOnlyDictionary<string, string>
+{
+    private Dictionary<string, string>? _parsed;
+
+    private Dictionary<string, string> Parsed => _parsed ??= JsonSerializer.Deserialize<Dictionary<string, string>>(json, RowJson.Options) ?? [];
+
+    public string this[string key] => Parsed[key];
+
+    public IEnumerable<string> Keys => Parsed.Keys;
+
+    public IEnumerable<string> Values => Parsed.Values;
+
+    public int Count => Parsed.Count;
+
+    public bool ContainsKey(string key) => Parsed.ContainsKey(key);
+
+    public bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string value) => Parsed.TryGetValue(key, out value);
+
+    public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => Parsed.GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
 
 internal static class RowJson
 {

@@ -41,6 +41,8 @@ public sealed class ReadModelProjector(IEventLog log, ISegmentReader segments, I
         while (true)
         {
             var checkpoint = await models.ReadCheckpointAsync(cancellationToken);
+            if (checkpoint.Position > head.Position)
+                head = await log.ReadHeadAsync(cancellationToken); // another projector folded records appended since this one looked
             if (!checkpoint.Equals(_known) && !await StillOnLogAsync(checkpoint, head, cancellationToken))
             {
                 await models.ResetAsync(cancellationToken);

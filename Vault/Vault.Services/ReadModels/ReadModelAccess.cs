@@ -13,22 +13,26 @@ public static class ReadModelAccess
     public static async Task<ReadModelProjector?> OpenAsync(IEventLog log, ISegmentReader segments, CancellationToken cancellationToken) =>
         log is GroupCommitEventLog { ReadModels: { } source } ? new ReadModelProjector(log, segments, await source.OpenReadModelsAsync(cancellationToken)) : null;
 
+    /// <summary>The projector, or null when the log keeps no read models or may not (a PostgreSQL vault made before them whose role may not create their schema).</summary>
+    private static async Task<ReadModelProjector?> OpenIfAllowedAsync(IEventLog log, ISegmentReader segments, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await OpenAsync(log, segments, cancellationToken);
+        }
+        catch (Vault.Core.Errors.StorageRefusedException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// Every set from the read models, caught up first; without read models (or when they cannot be kept here, as on a
     /// PostgreSQL vault made before them whose role may not create their schema), from a replay of the log.
     /// </summary>
     public static async Task<IReadOnlyList<SetDocument>> ListSetsAsync(IEventLog log, ISegmentReader segments, CancellationToken cancellationToken)
     {
-        ReadModelProjector? projector = null;
-        try
-        {
-            projector = await OpenAsync(log, segments, cancellationToken);
-        }
-        catch (Vault.Core.Errors.StorageRefusedException)
-        {
-        }
-
-        if (projector is null)
+        if (await OpenIfAllowedAsync(log, segments, cancellationToken) is not { } projector)
             return [.. (await new BackupSets(log).ListAsync(cancellationToken)).Select(s => new SetDocument(s, 0, 0, 0, 0))];
         await using var store = projector.Store;
         await projector.CatchUpAsync(cancellationToken);
@@ -38,16 +42,7 @@ public static class ReadModelAccess
     /// <summary>Every protected request from the read models, caught up first; from a replay where there are none.</summary>
     public static async Task<IReadOnlyList<Vault.Core.Governance.DeletionRequestState>> ListRequestsAsync(IEventLog log, ISegmentReader segments, TimeProvider clock, CancellationToken cancellationToken)
     {
-        ReadModelProjector? projector = null;
-        try
-        {
-            projector = await OpenAsync(log, segments, cancellationToken);
-        }
-        catch (Vault.Core.Errors.StorageRefusedException)
-        {
-        }
-
-        if (projector is null)
+        if (await OpenIfAllowedAsync(log, segments, cancellationToken) is not { } projector)
             return [.. (await new DeletionService(log, clock).ListAsync(cancellationToken)).Select(v => v.State)];
         await using var store = projector.Store;
         await projector.CatchUpAsync(cancellationToken);

@@ -6,7 +6,6 @@ using Vault.Core.Vaults;
 using Vault.Core.ReadModels;
 using Vault.Services.ReadModels;
 using Vault.Storage;
-using Vault.Storage.Log;
 using Vault.Storage.ReadModels;
 
 namespace Vault.Services;
@@ -132,26 +131,16 @@ public sealed class DeletionExecutor(IEventLog log, ISegmentStore store, TimePro
     /// </summary>
     private async Task<IReadModelStore?> ReferencesAsync(IReadOnlyList<BackupSetState> sets, HashSet<string> targets, CancellationToken ct)
     {
-        if (!UseReadModels || log is not GroupCommitEventLog { ReadModels: { } source })
+        if (!UseReadModels || await ReadModelAccess.OpenIfAllowedAsync(log, store, ct) is not { } projector)
             return null;
-        IReadModelStore? models = null;
-        try
-        {
-            models = await source.OpenReadModelsAsync(ct);
-            await new ReadModelProjector(log, store, models).CatchUpAsync(ct);
-            var rows = await models.ReadSetsAsync(targets, ct);
-            var agree = sets.Where(s => s.Opened is { } o && targets.Contains(o.SetId)).All(s =>
-                rows.TryGetValue(s.Opened!.SetId, out var row) && row.Status == (int)s.Status && row.ManifestHash == s.Sealed?.ManifestHash);
-            if (agree && (await models.StillReferencedAsync([SegmentReferences.Unknown], ct)).Count == 0)
-                return models;
-        }
-        catch (Vault.Core.Errors.StorageRefusedException)
-        {
-            // A PostgreSQL vault made before read models, whose service role may not create their schema: the manifests then.
-        }
-
-        if (models is not null)
-            await models.DisposeAsync();
+        var models = projector.Store;
+        await projector.CatchUpAsync(ct);
+        var rows = await models.ReadSetsAsync(targets, ct);
+        var agree = sets.Where(s => s.Opened is { } o && targets.Contains(o.SetId)).All(s =>
+            rows.TryGetValue(s.Opened!.SetId, out var row) && row.Status == (int)s.Status && row.ManifestHash == s.Sealed?.ManifestHash);
+        if (agree && (await models.StillReferencedAsync([SegmentReferences.Unknown], ct)).Count == 0)
+            return models;
+        await models.DisposeAsync();
         return null;
     }
 

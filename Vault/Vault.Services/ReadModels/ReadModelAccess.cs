@@ -14,7 +14,7 @@ public static class ReadModelAccess
         log is GroupCommitEventLog { ReadModels: { } source } ? new ReadModelProjector(log, segments, await source.OpenReadModelsAsync(cancellationToken)) : null;
 
     /// <summary>The projector, or null when the log keeps no read models or may not (a PostgreSQL vault made before them whose role may not create their schema).</summary>
-    private static async Task<ReadModelProjector?> OpenIfAllowedAsync(IEventLog log, ISegmentReader segments, CancellationToken cancellationToken)
+    internal static async Task<ReadModelProjector?> OpenIfAllowedAsync(IEventLog log, ISegmentReader segments, CancellationToken cancellationToken)
     {
         try
         {

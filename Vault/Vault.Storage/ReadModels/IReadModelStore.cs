@@ -20,8 +20,6 @@ public sealed class ReadModelBatch
     public List<ReferenceChange> References { get; } = [];
 
     public Dictionary<string, RequestRow> Requests { get; } = new(StringComparer.Ordinal);
-
-    public bool IsEmpty => Sets.Count == 0 && References.Count == 0 && Requests.Count == 0;
 }
 
 /// <summary>

@@ -15,11 +15,11 @@ public sealed class ServiceAccountTests
     {
         var amqp = await TestBroker.NewVirtualHostAsync();
         var vhost = new Uri(amqp).AbsolutePath.Trim('/');
-        await TestBroker.RunOpsScriptAsync("rabbitmq-service.sh", "vault-svc", "svc-pass", vhost);
-        await TestBroker.RunOpsScriptAsync("rabbitmq-producer.sh", "web01", "p1", vhost);
-        var service = new UriBuilder(amqp) { UserName = "vault-svc", Password = "svc-pass" }.Uri.ToString();
-        var producer = new UriBuilder(amqp) { UserName = "web01", Password = "p1" }.Uri.ToString();
-        await using var vault = await TestVault.StartAsync(producer, serviceAmqp: service, producerName: "web01");
+        await TestBroker.RunOpsScriptAsync("rabbitmq-service.sh", "svcacct-vault", "svc-pass", vhost);
+        await TestBroker.RunOpsScriptAsync("rabbitmq-producer.sh", "svc-web01", "p1", vhost);
+        var service = new UriBuilder(amqp) { UserName = "svcacct-vault", Password = "svc-pass" }.Uri.ToString();
+        var producer = new UriBuilder(amqp) { UserName = "svc-web01", Password = "p1" }.Uri.ToString();
+        await using var vault = await TestVault.StartAsync(producer, serviceAmqp: service, producerName: "svc-web01");
         Trees.Generate(vault.Sub("source"), seed: 21, bigFileBytes: 3 * 1024 * 1024);
 
         await vault.Pusher().PushTreeAsync(vault.Sub("source"), "svc-1", "web", "nightly", null, CancellationToken.None);
@@ -30,9 +30,9 @@ public sealed class ServiceAccountTests
         var exchanges = (await TestBroker.RabbitMqCtlAsync("list_exchanges", "-p", vhost, "name")).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var queues = (await TestBroker.RabbitMqCtlAsync("list_queues", "-p", vhost, "name")).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.All(exchanges.Where(e => !e.StartsWith("amq.", StringComparison.Ordinal) && e is not ("" or "name" or "Listing exchanges for vhost " or "Timeout: 60.0 seconds ...") && !e.StartsWith("Listing", StringComparison.Ordinal)),
-            e => Assert.Matches(@"^vault\.(ingest\.(open|segment|seal|query)(_error)?|reply\.web01)$", e));
+            e => Assert.Matches(@"^vault\.(ingest\.(open|segment|seal|query)(_error)?|reply\.svc-web01)$", e));
         Assert.All(queues.Where(q => q.StartsWith("vault", StringComparison.Ordinal) || q.Contains(':', StringComparison.Ordinal) || q.Contains('_', StringComparison.Ordinal) && !q.StartsWith("Timeout", StringComparison.Ordinal)),
-            q => Assert.Matches(@"^vault\.(ingest\.(open|segment|seal|query)(_error)?|reply\.web01)$", q));
+            q => Assert.Matches(@"^vault\.(ingest\.(open|segment|seal|query)(_error)?|reply\.svc-web01)$", q));
     }
 
     /// <summary>
@@ -45,9 +45,9 @@ public sealed class ServiceAccountTests
     {
         var amqp = await TestBroker.NewVirtualHostAsync();
         var vhost = new Uri(amqp).AbsolutePath.Trim('/');
-        await TestBroker.RunOpsScriptAsync("rabbitmq-producer.sh", "web02", "p2", vhost);
+        await TestBroker.RunOpsScriptAsync("rabbitmq-producer.sh", "svc-web02", "p2", vhost);
         await TestBroker.RabbitMqCtlAsync("add_user", "nobody-" + vhost, "p3");
-        var producerAccount = new UriBuilder(amqp) { UserName = "web02", Password = "p2" }.Uri.ToString();
+        var producerAccount = new UriBuilder(amqp) { UserName = "svc-web02", Password = "p2" }.Uri.ToString();
         var noRights = new UriBuilder(amqp) { UserName = "nobody-" + vhost, Password = "p3" }.Uri.ToString();
 
         var started = Stopwatch.StartNew();
@@ -66,6 +66,6 @@ public sealed class ServiceAccountTests
         Assert.Contains("refused this account a permission it needs", service.Message);
         Assert.Contains("ACCESS_REFUSED", service.Message);
         Assert.Contains("ops/rabbitmq-service.sh", service.Message);
-        Assert.DoesNotContain("p2", service.Message.Replace("web02", "", StringComparison.Ordinal));
+        Assert.DoesNotContain("p2", service.Message.Replace("svc-web02", "", StringComparison.Ordinal));
     }
 }

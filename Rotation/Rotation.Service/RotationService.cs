@@ -63,7 +63,7 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
     public async Task<Plan> PlanAsync(DateOnly date, CancellationToken ct)
     {
         var (journal, _) = await RequireAsync(null, ct);
-        return Planner.Plan(journal.State, await SetCatalog.BuildAsync(log, store, ct), date);
+        return Planner.Plan(journal.State, await SetCatalog.ForPlanAsync(log, store, journal.State, date, ct), date);
     }
 
     /// <summary>Tonight's run: expiries, recycling, arrivals and shipments when <paramref name="courier"/> (the courier comes tonight), and the writes.</summary>

@@ -2,10 +2,18 @@
 // Usage: dotnet run -c Release --project tests/Rotation.Benchmarks -- [--years N] [--media N] [--sources N]
 // 1. Simulates N years (default 10) of nightly backups and rotation with about 1,000 media in the pools.
 //    dotnet run -c Release --project tests/Rotation.Benchmarks -- custodian VAULT_DLL [MIB]  (ops/bench-custodian.sh)
+//    dotnet run -c Release --project tests/Rotation.Benchmarks -- vault [--years N] [--runs R]  (planning a day against a real vault)
 // 2. Plans the next day from that history: folding every event of the log into state, then the planner itself.
 using System.Diagnostics;
 using System.Globalization;
 using Rotation.Core;
+
+if (args.FirstOrDefault() == "vault")
+{
+    // Planning a day against a real SQLite vault with that history (docs/benchmarks.md): [--years N] [--runs R]
+    await VaultPlanBenchmark.RunAsync(Option("--years", 10), Option("--runs", 10));
+    return;
+}
 
 if (args.FirstOrDefault() == "custodian")
 {

@@ -92,8 +92,21 @@ public sealed class RotationCliTests : IDisposable
             WriteTree(source, day);
             var push = await Run("push", source, "--set", $"night-{day:D2}", "--source", "web", "--no-cache");
             Assert.True(push.ExitCode == 0, push.Error);
-            var run = await Run("rotation", "run", "--courier", "--label-new-media");
+            // 'rotation plan' reads the sets from the read models and only the manifests of the sets written tonight;
+            // the run builds them from the log and every manifest: both plan the same writes, segment for segment.
+            var plan = await Run("rotation", "plan", "--json");
+            Assert.True(plan.ExitCode == 0, $"day {day}: {plan.Error}");
+            var run = await Run("rotation", "run", "--courier", "--label-new-media", "--json");
             Assert.True(run.ExitCode == 0, $"day {day}: {run.Error}");
+            var planned = JsonDocument.Parse(plan.Output).RootElement.GetProperty("writes");
+            var ran = JsonDocument.Parse(run.Output).RootElement.GetProperty("plan").GetProperty("writes");
+            Assert.Equal(ran.GetArrayLength(), planned.GetArrayLength());
+            foreach (var (p, r) in planned.EnumerateArray().Zip(ran.EnumerateArray()))
+            {
+                foreach (var field in new[] { "pool", "sets", "segments", "bytes", "mediaNeeded" })
+                    Assert.True(JsonElement.DeepEquals(p.GetProperty(field), r.GetProperty(field)), $"day {day}, {field}: planned {p.GetProperty(field)}, run {r.GetProperty(field)}");
+            }
+
             if (day is 9 or 17 or 26)
             {
                 foreach (var site in new[] { "primary", "offsite-a" })
@@ -142,6 +155,51 @@ public sealed class RotationCliTests : IDisposable
         var restoredAlone = await CliRun.RunAtAsync(_clock, "media", "restore", "night-03", "--images", alone, "--to", _temp.Sub("restored-alone"));
         Assert.True(restoredAlone.ExitCode == 0, restoredAlone.Error);
         AssertSameTree(3, _temp.Sub("restored-alone"));
+    }
+
+    /// <summary>
+    /// 'rotation plan' shows what the read models say; a run writes what the log says. Someone with root on the primary
+    /// who deletes a set's row from the read models hides it from the plan, not from tonight's media, and
+    /// 'read-models verify' names the row.
+    /// </summary>
+    [Fact]
+    public async Task a_run_writes_a_set_the_read_models_were_made_to_hide()
+    {
+        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
+        await File.WriteAllTextAsync(_temp.Sub("policy.json"), OffsiteElsewhere(Rotation.Core.RotationPolicy.Default()).ToJson());
+        Assert.Equal(0, (await Run("rotation", "configure", "--policy", _temp.Sub("policy.json"))).ExitCode);
+        _clock.SetUtcNow(new DateTimeOffset(2026, 1, 4, 20, 0, 0, TimeSpan.Zero)); // a first Sunday: every pool writes
+        WriteTree(_temp.Sub("web"), 0);
+        WriteTree(_temp.Sub("db"), 3);
+        Assert.Equal(0, (await Run("push", _temp.Sub("web"), "--set", "web-00", "--source", "web", "--no-cache")).ExitCode);
+        Assert.Equal(0, (await Run("push", _temp.Sub("db"), "--set", "db-00", "--source", "db", "--no-cache")).ExitCode);
+        static string[] Planned(CliRun plan) => [.. JsonDocument.Parse(plan.Output).RootElement.GetProperty("writes").EnumerateArray()
+            .SelectMany(w => w.GetProperty("sets").EnumerateArray().Select(x => x.GetString()!)).Distinct().Order(StringComparer.Ordinal)];
+        var before = await Run("rotation", "plan", "--json");
+
+        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_temp.Sub("vault"), "log.db.read")}"))
+        {
+            await db.OpenAsync();
+            await using var tamper = db.CreateCommand();
+            tamper.CommandText = "DELETE FROM sets WHERE set_id = 'db-00'";
+            Assert.Equal(1, await tamper.ExecuteNonQueryAsync());
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var fooled = await Run("rotation", "plan", "--json");
+        var run = await Run("rotation", "run", "--json");
+        var verify = await Run("read-models", "verify");
+
+        Assert.Equal(["db-00", "web-00"], Planned(before));
+        Assert.Equal(["web-00"], Planned(fooled));
+        Assert.True(run.ExitCode == 0, run.Error);
+        var written = JsonDocument.Parse(run.Output).RootElement.GetProperty("written").EnumerateArray().ToArray();
+        Assert.Equal(JsonDocument.Parse(run.Output).RootElement.GetProperty("plan").GetProperty("writes").GetArrayLength(), written.Length);
+        Assert.True(written.Length >= 2, run.Output); // the first Sunday: the weekly and the monthly full
+        Assert.All(written, w => Assert.Contains("db-00", w.GetProperty("sets").EnumerateArray().Select(x => x.GetProperty("setId").GetString())));
+        Assert.Equal(10, verify.ExitCode);
+        Assert.Contains("db-00", verify.Output);
     }
 
     [Fact]

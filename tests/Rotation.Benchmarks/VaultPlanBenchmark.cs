@@ -36,7 +36,15 @@ public static class VaultPlanBenchmark
         await using var log = new GroupCommitEventLog(await SqliteLogBackend.OpenAsync(Path.Combine(dir, "log.db"), create: !reuse), new GroupCommitOptions { Clock = clock });
         var store = new FileSegmentStore(Path.Combine(dir, "segments"));
         if (!reuse)
+        {
             await GenerateAsync(log, store, clock, start, days);
+            await foreach (var genesis in log.ReadAllAsync(1))
+            {
+                // So the CLI opens it too: dotnet artifacts/vault/vault.dll rotation plan --vault DIR --date DATE
+                new VaultManifest(VaultManifest.CurrentFormat, VaultId, genesis.RecordedAt, new LogLocation(LogLocation.Sqlite, File: "log.db"), Convert.ToHexStringLower(genesis.Hash)).Write(dir);
+                break;
+            }
+        }
         var head = await log.ReadHeadAsync();
         var next = start.AddDays(days);
         while (next.DayOfWeek != DayOfWeek.Sunday)

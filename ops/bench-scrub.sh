@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The data scrub (`vault check --read-data`) against this machine's ceiling for the same work, measured in the same run:
 # `openssl speed -evp sha256` (SHA-256 per core) and `zstd -b1` decompression of the same dataset (per core); and
-# restic's `check --read-data` over the same data as the peer. Five scrubs alternating libzstd and ZstdSharp
-# (VAULT_ZSTD=managed), each as the scrub reports it (stored and plaintext MB/s) and as a whole process.
+# restic's `check --read-data` over the same data as the peer. Six scrubs alternating the default (stored bytes against
+# the SHA-256 the log recorded for them) and --deep (every segment decompressed and its content hashed, libzstd),
+# each as the scrub reports it (stored and plaintext MB/s, segments decompressed) and as a whole process.
 # Usage: ops/bench-scrub.sh [MiB] [--small-files]   (default 1024)   Figures: docs/benchmarks.md, "Data scrub".
 set -u
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,18 +25,17 @@ openssl speed -evp sha256 -bytes 16384 -seconds 2 2>/dev/null | awk '/^sha256/ {
 tar -cf $d/data.tar -C $d data
 zstd -b1 -i3 $d/data.tar 2>&1 | tr '\r' '\n' | grep -E 'MB/s.*MB/s' | tail -n 1 | sed 's/^ */  zstd -b1 (compress, decompress): /'
 
-for run in 1 2 3 4 5; do
-  if [ $((run % 2)) = 0 ]; then export VAULT_ZSTD=managed; mode=managed; else unset VAULT_ZSTD; mode=native; fi
-  /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" dotnet $cli check --read-data --vault $d/v --json >$d/out 2>/dev/null
+for run in 1 2 3 4 5 6; do
+  if [ $((run % 2)) = 0 ]; then deep=--deep; mode=deep; else deep=; mode=default; fi
+  /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" dotnet $cli check --read-data $deep --vault $d/v --json >$d/out 2>/dev/null
   python3 - "$d/out" "$mode" "$run" "$(cat $d/t)" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 s = r["segments"]
 secs = s["seconds"]
 print(f"run {sys.argv[3]} vault-{sys.argv[2]}: {secs:.2f} s scrub, {s['storedBytes']/secs/1e6:.0f} MB/s stored, "
-      f"{s['plaintextBytes']/secs/1e6:.0f} MB/s of data; whole process {sys.argv[4]}")
+      f"{s['plaintextBytes']/secs/1e6:.0f} MB/s of data, {s['decompressed']} of {s['checked']} decompressed; whole process {sys.argv[4]}")
 PY
-  unset VAULT_ZSTD
 done
 for run in 1 2; do
   /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" restic -r $d/restic check --read-data -q >/dev/null 2>&1

@@ -73,7 +73,7 @@ public sealed partial class IngestHandler(IEventLog log, ISegmentStore store, Ti
             return SegmentRejected(m, ex.Code, ex.Message);
         }
 
-        var stored = new SegmentStored(m.SetId, m.Sequence, hash.Hex, m.Length, put.StoredBytes, !put.Stored, clock.GetUtcNow());
+        var stored = new SegmentStored(m.SetId, m.Sequence, hash.Hex, m.Length, put.StoredBytes, !put.Stored, clock.GetUtcNow(), put.StoredSha256);
         try
         {
             await log.AppendAsync(SetStreams.OfSegment(m.SetId, m.Sequence), ExpectedVersion.NoStream, [EventCodec.Encode(stored, Actor)], ct);

@@ -3,7 +3,8 @@ using Vault.Core.Segments;
 namespace Vault.Storage;
 
 /// <summary>What a put did: whether the segment was new, and how many bytes it takes on disk.</summary>
-public sealed record SegmentPut(SegmentHash Hash, bool Stored, long StoredBytes);
+/// <param name="StoredSha256">When this put wrote the file: the SHA-256 of the bytes it wrote (the stored frame); null otherwise.</param>
+public sealed record SegmentPut(SegmentHash Hash, bool Stored, long StoredBytes, string? StoredSha256 = null);
 
 /// <summary>Anything segments can be read back from, verified against their hash: the store, or tape images.</summary>
 public interface ISegmentReader

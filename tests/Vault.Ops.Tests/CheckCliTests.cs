@@ -50,6 +50,45 @@ public sealed class CheckCliTests : IDisposable
         Assert.True(report.GetProperty("segments").GetProperty("plaintextBytes").GetInt64() >= 3_000_005);
     }
 
+    /// <summary>
+    /// A segment whose file matches the SHA-256 the log recorded when it was written is not decompressed; a file
+    /// rewritten since (here: the same content compressed again at another level, as a copy from elsewhere would be)
+    /// is decompressed and passes on its content's hash; one changed at a single byte, with its record unchanged, is
+    /// named. --deep decompresses every segment.
+    /// </summary>
+    [Fact]
+    public async Task a_segment_matching_its_recorded_stored_hash_is_not_decompressed_and_any_other_is()
+    {
+        await PushAsync();
+        static JsonElement Segments(CliRun run) => JsonDocument.Parse(run.Output).RootElement.GetProperty("segments");
+        var first = await Run("check", "--read-data", "--json");
+        var deep = await Run("check", "--read-data", "--deep", "--json");
+        var files = Directory.GetFiles(Path.Combine(Vault, "segments"), "*.zst", SearchOption.AllDirectories);
+        var biggest = files.MaxBy(f => new FileInfo(f).Length)!;
+        using var decompressor = new ZstdSharp.Decompressor();
+        using var compressor = new ZstdSharp.Compressor(9);
+        var content = decompressor.Unwrap(File.ReadAllBytes(biggest)).ToArray();
+        var recompressed = compressor.Wrap(content).ToArray();
+        Assert.False(recompressed.AsSpan().SequenceEqual(File.ReadAllBytes(biggest)));
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(biggest, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await File.WriteAllBytesAsync(biggest, recompressed);
+        var rewritten = await Run("check", "--read-data", "--json");
+        Flip(biggest, recompressed.Length / 2);
+        var flipped = await Run("check", "--read-data", "--json");
+
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(files.Length, Segments(first).GetProperty("checked").GetInt64());
+        // Only the manifest (stored at the seal, whose record carries no stored hash) is decompressed.
+        Assert.Equal(1, Segments(first).GetProperty("decompressed").GetInt64());
+        Assert.Equal(Segments(first).GetProperty("plaintextBytes").GetInt64(), Segments(deep).GetProperty("plaintextBytes").GetInt64());
+        Assert.Equal(files.Length, Segments(deep).GetProperty("decompressed").GetInt64());
+        Assert.True(rewritten.ExitCode == 0, rewritten.Output);
+        Assert.Equal(2, Segments(rewritten).GetProperty("decompressed").GetInt64());
+        Assert.Equal(10, flipped.ExitCode);
+        Assert.Contains("big.bin", flipped.Output);
+    }
+
     [Fact]
     public async Task a_flipped_byte_in_a_stored_segment_is_named_by_set_and_file_with_exit_10()
     {

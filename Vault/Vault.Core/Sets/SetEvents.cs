@@ -6,8 +6,14 @@ public sealed record SetOpened(string SetId, string Source, string Name, string 
     public const string EventType = "SetOpened.v1";
 }
 
-/// <summary>One segment of a set was verified and is durable in the segment store; on stream <c>set-{SetId}/{Sequence}</c>, so a redelivery cannot record it twice.</summary>
-public sealed record SegmentStored(string SetId, long Sequence, string Hash, long Length, long StoredBytes, bool Deduplicated, DateTimeOffset At)
+/// <summary>
+/// One segment of a set was verified and is durable in the segment store; on stream <c>set-{SetId}/{Sequence}</c>, so a
+/// redelivery cannot record it twice. <see cref="StoredSha256"/>: the SHA-256 of the file this record wrote (the zstd
+/// frame as stored), so a scrub can check the stored bytes without decompressing them; absent on a deduplicated
+/// segment and on records written before it existed.
+/// </summary>
+public sealed record SegmentStored(string SetId, long Sequence, string Hash, long Length, long StoredBytes, bool Deduplicated, DateTimeOffset At,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? StoredSha256 = null)
 {
     public const string EventType = "SegmentStored.v1";
 }

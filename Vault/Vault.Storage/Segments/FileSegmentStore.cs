@@ -159,7 +159,15 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     /// Checks a stored segment as a scrub does: its frame read whole, decompressed a piece at a time and hashed while
     /// each piece is in cache, the plaintext never held. Returns the plaintext's length; throws as <see cref="LeaseAsync"/> does.
     /// </summary>
-    public long Verify(SegmentHash hash)
+    public long Verify(SegmentHash hash) => Verify(hash, null).Plaintext;
+
+    /// <summary>
+    /// As <see cref="Verify(SegmentHash)"/>, but when <paramref name="storedSha256"/> (the SHA-256 the log recorded for
+    /// the file when it was written) matches the file's bytes, the file is exactly what was verified at ingest and is
+    /// not decompressed (Plaintext is then -1, Deep false). Any other file is decompressed and hashed as before, so a
+    /// file rewritten with another frame of the same content passes and a damaged one is named.
+    /// </summary>
+    public (long Plaintext, bool Deep) Verify(SegmentHash hash, string? storedSha256)
     {
         var pool = Vault.Core.Buffers.SegmentBuffers.Pool;
         byte[] frame;
@@ -181,11 +189,19 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
 
         try
         {
+            if (storedSha256 is not null)
+            {
+                Span<byte> digest = stackalloc byte[32];
+                System.Security.Cryptography.SHA256.HashData(frame.AsSpan(0, frameLength), digest);
+                if (Convert.ToHexStringLower(digest) == storedSha256)
+                    return (-1, false);
+            }
+
             var (written, actual) = HashFrame(frame.AsSpan(0, frameLength), _options.MaxSegmentBytes,
                 bad => new SegmentCorruptException($"Segment {hash} at {PathOf(hash)} is damaged ({bad.Message}). Restore it from another site's copy."));
             if (actual != hash)
                 throw new SegmentCorruptException($"Segment {hash} at {PathOf(hash)} no longer matches its hash. Restore it from another site's copy.");
-            return written;
+            return (written, true);
         }
         finally
         {
@@ -316,6 +332,8 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         var final = PathOf(hash);
         var directory = Path.GetDirectoryName(final)!;
         var temp = Path.Combine(directory, $".tmp-{Guid.NewGuid():N}");
+        // Of the bytes about to be written (in cache now): recorded in the log, so a scrub checks them without decompressing.
+        var storedSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(frame.Span));
         try
         {
             Directory.CreateDirectory(directory);
@@ -331,7 +349,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
                 return new SegmentPut(hash, false, new FileInfo(final).Length); // another writer stored it first
 
             SyncDirectory(directory);
-            return new SegmentPut(hash, true, frame.Length);
+            return new SegmentPut(hash, true, frame.Length, storedSha256);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -49,6 +49,29 @@ public sealed class MediumInfo
     public bool IsBlank => State is MediumState.Scratch or MediumState.Recycled;
 }
 
+/// <summary>A <see cref="RotationState"/> as a document (<see cref="RotationState.ToSnapshot"/>).</summary>
+public sealed record RotationStateSnapshot(
+    RotationPolicy? Policy,
+    IReadOnlyList<MediumInfo> Media,
+    IReadOnlyList<MediaWritten> Writes,
+    IReadOnlyList<string> SinceFull,
+    Dictionary<string, int> NextNumber,
+    Dictionary<string, DateOnly> LastFullBySource,
+    Dictionary<string, List<string>> WrittenByPool,
+    IReadOnlyList<string> WrittenAnywhere,
+    IReadOnlyList<DrillRecorded> Drills,
+    int EventCount,
+    DateOnly? LastDate)
+{
+    /// <summary>The rotation records' own JSON settings (web names, enums by name).</summary>
+    public static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
+    public byte[] ToUtf8() => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(this, Json);
+
+    public static RotationStateSnapshot Parse(ReadOnlySpan<byte> utf8) =>
+        System.Text.Json.JsonSerializer.Deserialize<RotationStateSnapshot>(utf8, Json) ?? throw new System.Text.Json.JsonException("an empty snapshot");
+}
+
 /// <summary>
 /// The rotation's state, folded from its events in log order: media, writes, the copies of each set, and the
 /// incremental chain (which medium holds each segment written since the last full).
@@ -92,6 +115,59 @@ public sealed class RotationState
     public List<DrillRecorded> Drills { get; } = [];
     public int EventCount { get; private set; }
     public DateOnly? LastDate { get; private set; }
+
+    /// <summary>
+    /// The fold as a document, for a cache of it (<see cref="RotationStateSnapshot"/>): everything a later record or a
+    /// reader can need. A write no medium holds any more is left out with its copies (no copy of it can be restored,
+    /// and every reader checks that), unless it is on the incremental chain since the last full.
+    /// </summary>
+    public RotationStateSnapshot ToSnapshot()
+    {
+        var held = Media.Values.Select(m => m.WriteId).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var chain = _sinceFull.Select(w => w.WriteId).ToHashSet(StringComparer.Ordinal);
+        return new RotationStateSnapshot(
+            Policy,
+            [.. Media.Values],
+            [.. Writes.Values.Where(w => held.Contains(w.WriteId) || chain.Contains(w.WriteId))],
+            [.. _sinceFull.Select(w => w.WriteId)],
+            new Dictionary<string, int>(_nextNumber, StringComparer.Ordinal),
+            new Dictionary<string, DateOnly>(LastFullBySource, StringComparer.Ordinal),
+            WrittenByPool.ToDictionary(p => p.Key, p => p.Value.Order(StringComparer.Ordinal).ToList(), StringComparer.Ordinal),
+            [.. WrittenAnywhere.Order(StringComparer.Ordinal)],
+            [.. Drills],
+            EventCount,
+            LastDate);
+    }
+
+    /// <summary>The fold a <see cref="ToSnapshot"/> document describes; applying later records to it gives what a replay gives.</summary>
+    public static RotationState FromSnapshot(RotationStateSnapshot snapshot)
+    {
+        var state = new RotationState { Policy = snapshot.Policy, EventCount = snapshot.EventCount, LastDate = snapshot.LastDate };
+        foreach (var m in snapshot.Media)
+            state.Media[m.Label] = m;
+        foreach (var w in snapshot.Writes)
+        {
+            state.Writes[w.WriteId] = w;
+            foreach (var copy in w.Sets)
+            {
+                if (!state.Copies.TryGetValue(copy.SetId, out var copies))
+                    state.Copies[copy.SetId] = copies = [];
+                copies.Add((copy, w));
+            }
+        }
+
+        foreach (var id in snapshot.SinceFull)
+            state._sinceFull.Add(state.Writes[id]);
+        foreach (var (prefix, next) in snapshot.NextNumber)
+            state._nextNumber[prefix] = next;
+        foreach (var (source, date) in snapshot.LastFullBySource)
+            state.LastFullBySource[source] = date;
+        foreach (var (pool, sets) in snapshot.WrittenByPool)
+            state.WrittenByPool[pool] = new HashSet<string>(sets, StringComparer.Ordinal);
+        state.WrittenAnywhere.UnionWith(snapshot.WrittenAnywhere);
+        state.Drills.AddRange(snapshot.Drills);
+        return state;
+    }
 
     public static RotationState Fold(IEnumerable<IRotationEvent> events)
     {

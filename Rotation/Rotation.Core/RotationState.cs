@@ -49,7 +49,7 @@ public sealed class MediumInfo
     public bool IsBlank => State is MediumState.Scratch or MediumState.Recycled;
 }
 
-/// <summary>A <see cref="RotationState"/> as a document (<see cref="RotationState.ToSnapshot"/>).</summary>
+/// <summary>A <see cref="RotationState"/> as a document (<see cref="RotationState.ToSnapshot"/>); a pool's sets are indexes into <see cref="WrittenAnywhere"/>.</summary>
 public sealed record RotationStateSnapshot(
     RotationPolicy? Policy,
     IReadOnlyList<MediumInfo> Media,
@@ -57,7 +57,7 @@ public sealed record RotationStateSnapshot(
     IReadOnlyList<string> SinceFull,
     Dictionary<string, int> NextNumber,
     Dictionary<string, DateOnly> LastFullBySource,
-    Dictionary<string, List<string>> WrittenByPool,
+    Dictionary<string, List<int>> WrittenByPool,
     IReadOnlyList<string> WrittenAnywhere,
     IReadOnlyList<DrillRecorded> Drills,
     int EventCount,
@@ -119,21 +119,27 @@ public sealed class RotationState
     /// <summary>
     /// The fold as a document, for a cache of it (<see cref="RotationStateSnapshot"/>): everything a later record or a
     /// reader can need. A write no medium holds any more is left out with its copies (no copy of it can be restored,
-    /// and every reader checks that), unless it is on the incremental chain since the last full.
+    /// and every reader checks that), unless it is on the incremental chain since the last full; a write off the chain
+    /// is kept without its list of segment placements (only the chain reads them).
     /// </summary>
     public RotationStateSnapshot ToSnapshot()
     {
         var held = Media.Values.Select(m => m.WriteId).OfType<string>().ToHashSet(StringComparer.Ordinal);
         var chain = _sinceFull.Select(w => w.WriteId).ToHashSet(StringComparer.Ordinal);
+        string[] anywhere = [.. WrittenAnywhere.Order(StringComparer.Ordinal)];
+        var index = new Dictionary<string, int>(anywhere.Length, StringComparer.Ordinal);
+        for (var i = 0; i < anywhere.Length; i++)
+            index[anywhere[i]] = i;
         return new RotationStateSnapshot(
             Policy,
             [.. Media.Values],
-            [.. Writes.Values.Where(w => held.Contains(w.WriteId) || chain.Contains(w.WriteId))],
+            // Where each segment went matters only on the chain (an incremental skips what it holds): other writes are kept without it.
+            [.. Writes.Values.Where(w => held.Contains(w.WriteId) || chain.Contains(w.WriteId)).Select(w => chain.Contains(w.WriteId) ? w : w with { Segments = [] })],
             [.. _sinceFull.Select(w => w.WriteId)],
             new Dictionary<string, int>(_nextNumber, StringComparer.Ordinal),
             new Dictionary<string, DateOnly>(LastFullBySource, StringComparer.Ordinal),
-            WrittenByPool.ToDictionary(p => p.Key, p => p.Value.Order(StringComparer.Ordinal).ToList(), StringComparer.Ordinal),
-            [.. WrittenAnywhere.Order(StringComparer.Ordinal)],
+            WrittenByPool.ToDictionary(p => p.Key, p => p.Value.Select(id => index[id]).Order().ToList(), StringComparer.Ordinal),
+            anywhere,
             [.. Drills],
             EventCount,
             LastDate);
@@ -163,7 +169,7 @@ public sealed class RotationState
         foreach (var (source, date) in snapshot.LastFullBySource)
             state.LastFullBySource[source] = date;
         foreach (var (pool, sets) in snapshot.WrittenByPool)
-            state.WrittenByPool[pool] = new HashSet<string>(sets, StringComparer.Ordinal);
+            state.WrittenByPool[pool] = new HashSet<string>(sets.Select(i => snapshot.WrittenAnywhere[i]), StringComparer.Ordinal);
         state.WrittenAnywhere.UnionWith(snapshot.WrittenAnywhere);
         state.Drills.AddRange(snapshot.Drills);
         return state;

@@ -69,38 +69,113 @@ public sealed class RotationJournal
     /// </summary>
     public static async Task<RotationJournal> LoadAsync(IEventLog log, string actor, DateOnly? upTo, CancellationToken ct)
     {
-        var records = new List<EventRecord>();
-        await foreach (var record in log.ReadStreamAsync(Stream, 0, ct))
-            records.Add(record);
-        var state = new RotationState();
-        var version = records.Count > 0 ? records[^1].StreamVersion : -1L;
-        var findings = new List<ProofFinding>();
-        var used = new HashSet<string>(StringComparer.Ordinal);
-        GovernanceState? governance = null;
-        foreach (var record in records)
+        var fold = new Fold(new RotationState(), -1, [], [], null);
+        await fold.ContinueAsync(log, upTo, ct);
+        return new RotationJournal(log, actor, fold.State, fold.Version, fold.Findings);
+    }
+
+    /// <summary>The name of the rotation's cached fold beside the read models.</summary>
+    public const string SnapshotName = "rotation";
+
+    /// <summary>
+    /// The rotation as of now, for showing it ('rotation plan', 'media list'): from the fold cached beside the read
+    /// models when the log still holds the record it ends at with the same hash, continued with the rotation records
+    /// after it under the same guard and proofs as <see cref="LoadAsync"/>; the cache is then moved to the head. Without
+    /// a usable cache this is <see cref="LoadAsync"/>. Nothing that erases, writes or ships reads it: those replay.
+    /// </summary>
+    public static async Task<RotationJournal> LoadForShowingAsync(IEventLog log, string actor, CancellationToken ct)
+    {
+        await using var store = await Vault.Services.ReadModels.ReadModelAccess.OpenStoreAsync(log, ct);
+        if (store is null)
+            return await LoadAsync(log, actor, null, ct);
+        var fold = await CachedAsync(log, store, ct) ?? new Fold(new RotationState(), -1, [], [], null);
+        var from = fold.Last;
+        await fold.ContinueAsync(log, null, ct);
+        if (fold.Last is { } last && (from is null || last.Position != from.Position))
         {
-            if (Decode(record) is not { } e || (upTo is not null && e.Date > upTo))
-                continue;
-            if (RotationGuard.Check(state, e, DateOnly.FromDateTime(record.RecordedAt.UtcDateTime)) is { } guarded)
-            {
-                var requestId = RotationGuard.RequestIdOf(e);
-                var problem = guarded.Target is null ? "no request can allow that"
-                    : requestId is null ? "it names no approved request"
-                    : used.Contains(requestId) ? $"request {requestId} was already used by an earlier record"
-                    : await ProveAsync(log, governance ??= await GovernanceReader.ReadStateAsync(log, null, ct), record, e, requestId, guarded.Target, ct);
-                if (problem is not null)
-                {
-                    findings.Add(new ProofFinding(record.Position, "rotation", $"{guarded.Why} without the quorum: {problem}; the record is not applied"));
-                    continue;
-                }
-
-                used.Add(requestId!);
-            }
-
-            state.Apply(e);
+            var document = new Cached(CacheFormat, fold.Version, fold.State.ToSnapshot(), [.. fold.Used], [.. fold.Findings]);
+            await store.WriteSnapshotAsync(SnapshotName, new Vault.Storage.ReadModels.ReadModelSnapshot(last.Position, last.Hash, JsonSerializer.Serialize(document, RotationStateSnapshot.Json)), ct);
         }
 
-        return new RotationJournal(log, actor, state, version, findings);
+        return new RotationJournal(log, actor, fold.State, fold.Version, fold.Findings);
+    }
+
+    private const int CacheFormat = 1;
+
+    private sealed record Cached(int Format, long Version, RotationStateSnapshot State, List<string> Used, List<ProofFinding> Findings);
+
+    /// <summary>The cached fold, when it is of this format and the log holds its last record, a rotation record at its version, with its hash.</summary>
+    private static async Task<Fold?> CachedAsync(IEventLog log, Vault.Storage.ReadModels.IReadModelStore store, CancellationToken ct)
+    {
+        if (await store.ReadSnapshotAsync(SnapshotName, ct) is not { } snapshot)
+            return null;
+        Cached? cached;
+        try
+        {
+            cached = JsonSerializer.Deserialize<Cached>(snapshot.Content, RotationStateSnapshot.Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        if (cached is null || cached.Format != CacheFormat)
+            return null;
+        await foreach (var record in log.ReadAllAsync(snapshot.Position, ct))
+        {
+            if (record.Position != snapshot.Position || record.StreamId != Stream || record.StreamVersion != cached.Version || !record.Hash.AsSpan().SequenceEqual(snapshot.Hash))
+                return null;
+            return new Fold(RotationState.FromSnapshot(cached.State), cached.Version, [.. cached.Findings], new HashSet<string>(cached.Used, StringComparer.Ordinal), record);
+        }
+
+        return null;
+    }
+
+    /// <summary>The fold of the rotation stream so far, and what continuing it needs.</summary>
+    private sealed class Fold(RotationState state, long version, List<ProofFinding> findings, HashSet<string> used, EventRecord? last)
+    {
+        public RotationState State { get; } = state;
+        public long Version { get; private set; } = version;
+        public List<ProofFinding> Findings { get; } = findings;
+        public HashSet<string> Used { get; } = used;
+        public EventRecord? Last { get; private set; } = last;
+
+        /// <summary>
+        /// Applies the rotation records after <see cref="Version"/> (up to the end of <paramref name="upTo"/>). A record
+        /// the guard stops is applied only when the request it names is a signed rotation request for exactly that
+        /// change, re-proved from the records before it and allowed to execute at its time, and used by no earlier record.
+        /// </summary>
+        public async Task ContinueAsync(IEventLog log, DateOnly? upTo, CancellationToken ct)
+        {
+            var records = new List<EventRecord>();
+            await foreach (var record in log.ReadStreamAsync(Stream, Version + 1, ct))
+                records.Add(record);
+            GovernanceState? governance = null;
+            foreach (var record in records)
+            {
+                Version = record.StreamVersion;
+                Last = record;
+                if (Decode(record) is not { } e || (upTo is not null && e.Date > upTo))
+                    continue;
+                if (RotationGuard.Check(State, e, DateOnly.FromDateTime(record.RecordedAt.UtcDateTime)) is { } guarded)
+                {
+                    var requestId = RotationGuard.RequestIdOf(e);
+                    var problem = guarded.Target is null ? "no request can allow that"
+                        : requestId is null ? "it names no approved request"
+                        : Used.Contains(requestId) ? $"request {requestId} was already used by an earlier record"
+                        : await ProveAsync(log, governance ??= await GovernanceReader.ReadStateAsync(log, null, ct), record, e, requestId, guarded.Target, ct);
+                    if (problem is not null)
+                    {
+                        Findings.Add(new ProofFinding(record.Position, "rotation", $"{guarded.Why} without the quorum: {problem}; the record is not applied"));
+                        continue;
+                    }
+
+                    Used.Add(requestId!);
+                }
+
+                State.Apply(e);
+            }
+        }
     }
 
     /// <summary>Would the request have allowed this record at its position and time? Null when yes.</summary>

@@ -60,9 +60,19 @@ public sealed class RotationService(string vaultDirectory, IEventLog log, FileSe
         return (journal, journal.State.Policy ?? throw new VaultConfigurationException("Rotation is not set up in this vault: run 'vault rotation configure' first."));
     }
 
+    /// <summary>The rotation as of now for showing it (media lists, plans): from the fold cached beside the read models, brought up to the head.</summary>
+    public async Task<RotationJournal> LoadForShowingAsync(CancellationToken ct)
+    {
+        var journal = await RotationJournal.LoadForShowingAsync(log, actor, ct);
+        return journal.State.Policy is null
+            ? throw new VaultConfigurationException("Rotation is not set up in this vault: run 'vault rotation configure' first.")
+            : journal;
+    }
+
+    /// <summary>What <paramref name="date"/> would do, shown from the read models and the cached rotation fold; 'rotation run' decides from the log.</summary>
     public async Task<Plan> PlanAsync(DateOnly date, CancellationToken ct)
     {
-        var (journal, _) = await RequireAsync(null, ct);
+        var journal = await LoadForShowingAsync(ct);
         return Planner.Plan(journal.State, await SetCatalog.ForPlanAsync(log, store, journal.State, date, ct), date);
     }
 

@@ -26,14 +26,15 @@ internal sealed class SetIdCache
 /// Verification's reading of a SegmentStored record from its stream id and payload bytes, without building the event:
 /// the stream must be set-SET/SEQUENCE in the documented form (docs/log-format.md) and the payload exactly the
 /// documented object — setId and sequence those of the stream, a 64-hex-digit hash, non-negative length and
-/// storedBytes, deduplicated a boolean, at a timestamp — each field once. Anything else is refused with the reason.
+/// storedBytes, deduplicated a boolean, at a timestamp, and optionally storedSha256 (64 hex digits) — each field once.
+/// Anything else is refused with the reason.
 /// </summary>
 internal static class SegmentReading
 {
     private static readonly System.Buffers.SearchValues<byte> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF"u8);
     private static readonly System.Buffers.SearchValues<byte> SetIdTail = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789._-"u8);
 
-    private const int SetId = 1, Sequence = 2, Hash = 4, Length = 8, Stored = 16, Deduplicated = 32, At = 64, All = 127;
+    private const int SetId = 1, Sequence = 2, Hash = 4, Length = 8, Stored = 16, Deduplicated = 32, At = 64, All = 127, StoredSha = 128; // storedSha256 is optional
 
     public static bool TryRead(ReadOnlySpan<byte> stream, ReadOnlySpan<byte> payload, SetIdCache? cache, out string? setId, out long sequence, out string? problem)
     {
@@ -81,6 +82,7 @@ internal static class SegmentReading
                     Length or Stored => reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var v) && v >= 0,
                     Deduplicated => reader.TokenType is JsonTokenType.True or JsonTokenType.False,
                     At => reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out _),
+                    StoredSha => reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && IsHex64(reader.ValueSpan),
                     _ => false,
                 };
                 if (!ok || (seen & bit) != 0)
@@ -112,7 +114,7 @@ internal static class SegmentReading
             return false;
         }
 
-        if (seen != All)
+        if ((seen & All) != All)
         {
             problem = "the SegmentStored payload lacks setId, sequence, a 64-hex-digit hash, length, storedBytes, deduplicated or at";
             return false;
@@ -140,7 +142,19 @@ internal static class SegmentReading
         if (close <= 0 || p[close] != (byte)'"' || p[1..close].IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) >= 0)
             return false; // a control byte or non-ASCII in a timestamp is for the full reading to name
         var at = new Utf8JsonReader(p[..(close + 1)]);
-        return at.Read() && at.TryGetDateTimeOffset(out _) && p[(close + 1)..].SequenceEqual("}"u8);
+        if (!at.Read() || !at.TryGetDateTimeOffset(out _))
+            return false;
+        p = p[(close + 1)..];
+        if (Take(ref p, ",\"storedSha256\":\""u8))
+        {
+            if (p.Length < 64 || !IsHex64(p[..64]))
+                return false;
+            p = p[64..];
+            if (!Take(ref p, "\""u8))
+                return false;
+        }
+
+        return p.SequenceEqual("}"u8);
     }
 
     private static bool Take(ref ReadOnlySpan<byte> p, ReadOnlySpan<byte> expected)
@@ -170,6 +184,7 @@ internal static class SegmentReading
         _ when name.SequenceEqual("storedBytes"u8) => Stored,
         _ when name.SequenceEqual("deduplicated"u8) => Deduplicated,
         _ when name.SequenceEqual("at"u8) => At,
+        _ when name.SequenceEqual("storedSha256"u8) => StoredSha,
         _ => 0,
     };
 

@@ -14,8 +14,8 @@ public sealed class SegmentReadingTests
 {
     private const string Hash = "df8b31c8bc58fb8d05e93a5d029cf90ea4715f181d4d1e1bef1464dade1f2c04";
 
-    private static byte[] Canonical(string set = "night-000001", long sequence = 7, bool deduplicated = false) =>
-        EventCodec.Encode(new SegmentStored(set, sequence, Hash, 2_000_000, 900_000, deduplicated, new DateTimeOffset(2026, 1, 1, 0, 0, 0, 123, TimeSpan.Zero)), "ingest").Payload;
+    private static byte[] Canonical(string set = "night-000001", long sequence = 7, bool deduplicated = false, string? storedSha256 = null) =>
+        EventCodec.Encode(new SegmentStored(set, sequence, Hash, 2_000_000, 900_000, deduplicated, new DateTimeOffset(2026, 1, 1, 0, 0, 0, 123, TimeSpan.Zero), storedSha256), "ingest").Payload;
 
     private static (bool Ok, string? Set, long Sequence, string? Problem) Read(string stream, byte[] payload)
     {
@@ -31,6 +31,21 @@ public sealed class SegmentReadingTests
         Assert.True(SegmentReading.IsCanonical(payload, set, "7"u8), Encoding.UTF8.GetString(payload));
         Assert.Equal((true, "night-000001", 7L, (string?)null), Read("set-night-000001/7", payload));
         Assert.True(Read("set-night-000001/7", Canonical(deduplicated: true)).Ok);
+        var withStored = Canonical(storedSha256: new string('a', 64));
+        Assert.True(SegmentReading.IsCanonical(withStored, set, "7"u8), Encoding.UTF8.GetString(withStored));
+        Assert.Equal((true, "night-000001", 7L, (string?)null), Read("set-night-000001/7", withStored));
+    }
+
+    [Theory]
+    [InlineData("\"storedSha256\":\"zz\"", "mistyped field 'storedSha256'")]
+    [InlineData("\"storedSha256\":7", "mistyped field 'storedSha256'")]
+    [InlineData("\"storedSha256\":\"SHA\",\"storedSha256\":\"SHA\"", "the field 'storedSha256' twice")]
+    public void a_stored_hash_that_is_not_64_hex_digits_once_is_refused(string field, string problem)
+    {
+        var json = Encoding.UTF8.GetString(Canonical()).TrimEnd('}') + "," + field.Replace("SHA", new string('b', 64), StringComparison.Ordinal) + "}";
+        var read = Read("set-night-000001/7", Encoding.UTF8.GetBytes(json));
+        Assert.False(read.Ok);
+        Assert.Contains(problem, read.Problem);
     }
 
     [Theory]

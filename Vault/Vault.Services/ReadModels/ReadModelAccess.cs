@@ -26,6 +26,19 @@ public static class ReadModelAccess
         }
     }
 
+    /// <summary>The read-model store of this log, or null when it keeps none or may not (as <see cref="OpenIfAllowedAsync"/>).</summary>
+    public static async Task<IReadModelStore?> OpenStoreAsync(IEventLog log, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return log is GroupCommitEventLog { ReadModels: { } source } ? await source.OpenReadModelsAsync(cancellationToken) : null;
+        }
+        catch (Vault.Core.Errors.StorageRefusedException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// Every set from the read models, caught up first; without read models (or when they cannot be kept here, as on a
     /// PostgreSQL vault made before them whose role may not create their schema), from a replay of the log.
@@ -37,6 +50,25 @@ public static class ReadModelAccess
         await using var store = projector.Store;
         await projector.CatchUpAsync(cancellationToken);
         return [.. (await store.ListSetsAsync(cancellationToken)).Select(SetDocument.FromRow)];
+    }
+
+    /// <summary>
+    /// The sealed sets sealed from <paramref name="from"/> to <paramref name="to"/> and every sealed set under a legal
+    /// hold, in seal order: from the read models caught up first; from a replay where there are none.
+    /// </summary>
+    public static async Task<IReadOnlyList<SealedSetRow>> ListSealedSetsAsync(IEventLog log, ISegmentReader segments, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        if (await OpenIfAllowedAsync(log, segments, cancellationToken) is not { } projector)
+        {
+            return [.. (await new BackupSets(log).ListAsync(cancellationToken))
+                .Where(s => s.Status == SetStatus.Sealed && ((s.Sealed!.At >= from && s.Sealed.At <= to) || s.Holds.Count > 0))
+                .Select(s => new SealedSetRow(s.Sealed!.SetId, s.Opened!.Source, s.Sealed.At, s.Sealed.ManifestHash, s.Holds.Count > 0))
+                .OrderBy(s => s.SealedAt).ThenBy(s => s.SetId, StringComparer.Ordinal)];
+        }
+
+        await using var store = projector.Store;
+        await projector.CatchUpAsync(cancellationToken);
+        return await store.ListSealedSetsAsync(from, to, cancellationToken);
     }
 
     /// <summary>Every protected request from the read models, caught up first; from a replay where there are none.</summary>

@@ -46,6 +46,9 @@ public interface IReadModelStore : IAsyncDisposable
     /// <summary>Every set, in the order the sets were opened.</summary>
     Task<IReadOnlyList<SetRow>> ListSetsAsync(CancellationToken cancellationToken);
 
+    /// <summary>The sealed sets sealed from <paramref name="from"/> to <paramref name="to"/>, and every sealed set under a legal hold, in seal order.</summary>
+    Task<IReadOnlyList<SealedSetRow>> ListSealedSetsAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+
     /// <summary>Every protected request, in the order of their first records.</summary>
     Task<IReadOnlyList<RequestRow>> ListRequestsAsync(CancellationToken cancellationToken);
 
@@ -60,7 +63,23 @@ public interface IReadModelStore : IAsyncDisposable
 
     /// <summary>How many (set, segment) references there are, and how many distinct segments they name.</summary>
     Task<(long References, long Segments)> CountReferencesAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A cached fold kept beside the read models under <paramref name="name"/> (the rotation's media inventory): its
+    /// content and the position and chain hash of the last record it folded; null when there is none. A reader checks
+    /// that record against the log before trusting the rest, and trusts it for showing only.
+    /// </summary>
+    Task<ReadModelSnapshot?> ReadSnapshotAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the snapshot under <paramref name="name"/>.</summary>
+    Task WriteSnapshotAsync(string name, ReadModelSnapshot snapshot, CancellationToken cancellationToken);
 }
+
+/// <summary>A sealed set as a rotation plan needs it.</summary>
+public sealed record SealedSetRow(string SetId, string Source, DateTimeOffset SealedAt, string ManifestHash, bool Held);
+
+/// <summary>A cached fold: the position and chain hash of the last record folded, and the document.</summary>
+public sealed record ReadModelSnapshot(long Position, byte[] Hash, string Content);
 
 /// <summary>A log backend that keeps read models beside its log (SQLite: a file beside it; PostgreSQL: a schema beside it).</summary>
 public interface IReadModelSource

@@ -121,7 +121,7 @@ public abstract class SqlReadModelStore : IReadModelStore
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         foreach (var sql in new[]
         {
-            $"DELETE FROM {Table("refs")}", $"DELETE FROM {Table("sets")}", $"DELETE FROM {Table("requests")}",
+            $"DELETE FROM {Table("refs")}", $"DELETE FROM {Table("sets")}", $"DELETE FROM {Table("requests")}", $"DELETE FROM {Table("snapshots")}",
             $"UPDATE {Table("checkpoint")} SET position = 0, hash = '{new string('0', 64)}', format = {Format} WHERE id = 1",
         })
         {
@@ -153,6 +153,40 @@ public abstract class SqlReadModelStore : IReadModelStore
         while (await r.ReadAsync(cancellationToken))
             rows.Add(new RequestRow(r.GetString(0), r.GetInt32(1), r.GetInt32(2), r.GetString(3), r.GetInt64(4), r.GetInt64(5)));
         return rows;
+    }
+
+    public async Task<IReadOnlyList<SealedSetRow>> ListSealedSetsAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var read = Command(connection, null,
+            $"SELECT set_id, source, sealed_time, manifest_hash, holds IS NOT NULL FROM {Table("sets")} " +
+            "WHERE status = @sealed AND ((sealed_time >= @from AND sealed_time <= @to) OR holds IS NOT NULL) ORDER BY sealed_time, set_id",
+            ("@sealed", (int)Vault.Core.Sets.SetStatus.Sealed), ("@from", from.UtcTicks), ("@to", to.UtcTicks));
+        var rows = new List<SealedSetRow>();
+        await using var r = await read.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+            rows.Add(new SealedSetRow(r.GetString(0), r.GetString(1), new DateTimeOffset(r.GetInt64(2), TimeSpan.Zero), r.GetString(3), r.GetBoolean(4)));
+        return rows;
+    }
+
+    public async Task<ReadModelSnapshot?> ReadSnapshotAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var read = Command(connection, null, $"SELECT position, hash, content FROM {Table("snapshots")} WHERE name = @name", ("@name", name));
+        await using var r = await read.ExecuteReaderAsync(cancellationToken);
+        return await r.ReadAsync(cancellationToken)
+            ? new ReadModelSnapshot(r.GetInt64(0), Convert.FromHexString(r.GetString(1)), r.GetString(2))
+            : null;
+    }
+
+    public async Task WriteSnapshotAsync(string name, ReadModelSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var write = Command(connection, null,
+            $"INSERT INTO {Table("snapshots")} (name, position, hash, content) VALUES (@name, @position, @hash, @content) " +
+            "ON CONFLICT (name) DO UPDATE SET position = excluded.position, hash = excluded.hash, content = excluded.content",
+            ("@name", name), ("@position", snapshot.Position), ("@hash", Convert.ToHexStringLower(snapshot.Hash)), ("@content", snapshot.Content));
+        await write.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public virtual async Task<IReadOnlyList<SetRow>> ListSetsAsync(CancellationToken cancellationToken)
@@ -269,10 +303,12 @@ public abstract class SqlReadModelStore : IReadModelStore
             sealed_time {bigintType}, retain_until {bigintType} NOT NULL, holds {textType}, deleted_by {textType},
             segments_recorded {bigintType} NOT NULL, stored_bytes {bigintType} NOT NULL, opened_at {bigintType} NOT NULL, changed_at {bigintType} NOT NULL);
         CREATE INDEX IF NOT EXISTS sets_opened_at ON {Table("sets")} (opened_at);
+        CREATE INDEX IF NOT EXISTS sets_sealed_time ON {Table("sets")} (sealed_time);
         CREATE TABLE IF NOT EXISTS {Table("refs")} (hash {textType} NOT NULL, set_id {textType} NOT NULL, PRIMARY KEY (hash, set_id));
         CREATE INDEX IF NOT EXISTS refs_set ON {Table("refs")} (set_id);
         CREATE TABLE IF NOT EXISTS {Table("requests")} (request_id {textType} PRIMARY KEY, kind integer NOT NULL, status integer NOT NULL,
             state {textType} NOT NULL, opened_at {bigintType} NOT NULL, changed_at {bigintType} NOT NULL);
         CREATE INDEX IF NOT EXISTS requests_opened_at ON {Table("requests")} (opened_at);
+        CREATE TABLE IF NOT EXISTS {Table("snapshots")} (name {textType} PRIMARY KEY, position {bigintType} NOT NULL, hash {textType} NOT NULL, content {textType} NOT NULL);
         """;
 }

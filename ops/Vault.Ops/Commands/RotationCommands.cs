@@ -144,7 +144,7 @@ public static class RotationCommands
         var list = new Command("list", "Every medium: pool, state, site, wear, what it holds and until when.");
         list.SetAction((parse, ct) => WithService(parse, context, ct, async service =>
         {
-            var (journal, _) = await service.RequireAsync(null, ct);
+            var journal = await service.LoadForShowingAsync(ct);
             var media = journal.State.Media.Values.OrderBy(m => m.Label, StringComparer.Ordinal).ToArray();
             if (Json(parse))
             {
@@ -166,7 +166,7 @@ public static class RotationCommands
         var show = new Command("show", "One medium in full: state, place, wear, the write it holds and its sets.") { Label };
         show.SetAction((parse, ct) => WithService(parse, context, ct, async service =>
         {
-            var (journal, _) = await service.RequireAsync(null, ct);
+            var journal = await service.LoadForShowingAsync(ct);
             var m = RotationService.Medium(journal, parse.GetValue(Label)!);
             if (Json(parse))
             {
@@ -281,7 +281,8 @@ public static class RotationCommands
         var sitesList = new Command("list", "The sites: on or off site, courier days, and the media at each.");
         sitesList.SetAction((parse, ct) => WithService(parse, context, ct, async service =>
         {
-            var (journal, policy) = await service.RequireAsync(null, ct);
+            var journal = await service.LoadForShowingAsync(ct);
+            var policy = journal.State.Policy!;
             var rows = policy.Sites.Select(s => new
             {
                 s.Name, s.Offsite, s.CourierDays,

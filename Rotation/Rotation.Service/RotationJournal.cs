@@ -100,6 +100,33 @@ public sealed class RotationJournal
         return new RotationJournal(log, actor, fold.State, fold.Version, fold.Findings);
     }
 
+    /// <summary>
+    /// Where the cached fold ('media list', 'rotation plan'), brought to the head, differs from a replay of the rotation
+    /// stream: one sentence per medium that differs, and one when anything else does; none when they agree.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> VerifyCacheAsync(IEventLog log, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var shown = await LoadForShowingAsync(log, "verify", ct);
+            var replay = await LoadAsync(log, "verify", null, ct);
+            if (shown.Version != replay.Version && attempt < 3)
+                continue; // a rotation command appended between the two
+            var differences = new List<string>();
+            foreach (var label in shown.State.Media.Keys.Union(replay.State.Media.Keys).Order(StringComparer.Ordinal))
+            {
+                var cached = JsonSerializer.Serialize(shown.State.Media.GetValueOrDefault(label), RotationStateSnapshot.Json);
+                var replayed = JsonSerializer.Serialize(replay.State.Media.GetValueOrDefault(label), RotationStateSnapshot.Json);
+                if (cached != replayed)
+                    differences.Add($"medium {label}: the rotation's cached media inventory says {cached}, a replay of the rotation stream {replayed}");
+            }
+
+            if (differences.Count == 0 && JsonSerializer.Serialize(shown.State.ToSnapshot(), RotationStateSnapshot.Json) != JsonSerializer.Serialize(replay.State.ToSnapshot(), RotationStateSnapshot.Json))
+                differences.Add("the rotation's cached fold (copies, chain, sets written) differs from a replay of the rotation stream");
+            return differences;
+        }
+    }
+
     private const int CacheFormat = 1;
 
     private sealed record Cached(int Format, long Version, RotationStateSnapshot State, List<string> Used, List<ProofFinding> Findings);

@@ -202,6 +202,87 @@ public sealed class RotationCliTests : IDisposable
         Assert.Contains("db-00", verify.Output);
     }
 
+    /// <summary>
+    /// The media inventory that 'media list' and 'rotation plan' show is the rotation's fold cached beside the read
+    /// models. A cache taken from another log (its last record is not this log's) is not used; one edited in place
+    /// (root on the primary: a medium "recycled" in the cache) changes what is shown, not what a run erases;
+    /// 'read-models verify' names the medium and 'read-models rebuild' drops the cache.
+    /// </summary>
+    [Fact]
+    public async Task an_edited_or_foreign_media_inventory_changes_what_is_shown_and_never_what_a_run_erases()
+    {
+        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
+        await File.WriteAllTextAsync(_temp.Sub("policy.json"), OffsiteElsewhere(Rotation.Core.RotationPolicy.Default()).ToJson());
+        Assert.Equal(0, (await Run("rotation", "configure", "--policy", _temp.Sub("policy.json"))).ExitCode);
+        _clock.SetUtcNow(new DateTimeOffset(2026, 1, 5, 20, 0, 0, TimeSpan.Zero)); // a Monday: the daily incremental
+        WriteTree(_temp.Sub("web"), 0);
+        Assert.Equal(0, (await Run("push", _temp.Sub("web"), "--set", "web-00", "--source", "web", "--no-cache")).ExitCode);
+        Assert.Equal(0, (await Run("rotation", "run")).ExitCode);
+        static JsonElement Medium(CliRun list, string label) => JsonDocument.Parse(list.Output).RootElement.EnumerateArray().Single(m => m.GetProperty("label").GetString() == label);
+        var before = await Run("media", "list", "--json"); // caches the fold
+        Assert.True(Medium(before, "D00001").GetProperty("state").GetInt32() == (int)Rotation.Core.MediumState.Full, before.Output);
+
+        // Edited in place: D00001 shown as recycled and blank.
+        var db = Path.Combine(_temp.Sub("vault"), "log.db.read");
+        string content;
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db}"))
+        {
+            await connection.OpenAsync();
+            await using var read = connection.CreateCommand();
+            read.CommandText = "SELECT content FROM snapshots WHERE name = 'rotation'";
+            content = (string)(await read.ExecuteScalarAsync())!;
+            var edited = System.Text.Json.Nodes.JsonNode.Parse(content)!;
+            var medium = edited["state"]!["media"]!.AsArray().Single(m => m!["label"]!.GetValue<string>() == "D00001")!;
+            medium["state"] = "Recycled";
+            medium["writeId"] = null;
+            medium["wear"] = 0; // so a planner trusting it would pick D00001 first for tonight
+            await using var write = connection.CreateCommand();
+            write.CommandText = "UPDATE snapshots SET content = $c WHERE name = 'rotation'";
+            write.Parameters.AddWithValue("$c", edited.ToJsonString());
+            Assert.Equal(1, await write.ExecuteNonQueryAsync());
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var fooled = await Run("media", "list", "--json");
+        _clock.Advance(TimeSpan.FromDays(1));
+        WriteTree(_temp.Sub("web"), 1);
+        Assert.Equal(0, (await Run("push", _temp.Sub("web"), "--set", "web-01", "--source", "web", "--no-cache")).ExitCode);
+        var run = await Run("rotation", "run", "--json"); // erases nothing still needed: it replays the log
+        var after = await Run("media", "list", "--json");
+        var verify = await Run("read-models", "verify");
+        var rebuild = await Run("read-models", "rebuild");
+        var rebuilt = await Run("media", "list", "--json");
+
+        // Foreign: the cache points at a position whose record is not the rotation record it names.
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db}"))
+        {
+            await connection.OpenAsync();
+            await using var write = connection.CreateCommand();
+            write.CommandText = "UPDATE snapshots SET content = $c, position = 1 WHERE name = 'rotation'";
+            write.Parameters.AddWithValue("$c", content.Replace("\"Full\"", "\"Lost\"", StringComparison.Ordinal));
+            Assert.Equal(1, await write.ExecuteNonQueryAsync());
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var foreign = await Run("media", "list", "--json");
+
+        Assert.Equal((int)Rotation.Core.MediumState.Recycled, Medium(fooled, "D00001").GetProperty("state").GetInt32());
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.DoesNotContain("D00001", JsonDocument.Parse(run.Output).RootElement.GetProperty("plan").GetProperty("recycle").EnumerateArray().Select(l => l.GetString()));
+        var writtenOn = JsonDocument.Parse(run.Output).RootElement.GetProperty("written").EnumerateArray().SelectMany(w => w.GetProperty("media").EnumerateArray().Select(m => m.GetProperty("label").GetString())).ToArray();
+        Assert.NotEmpty(writtenOn); // Tuesday's incremental was written, and not over D00001, which still holds Monday's
+        Assert.DoesNotContain("D00001", writtenOn);
+        // The cache goes on from what it holds (as the read models do) until verify names it and a rebuild drops it.
+        Assert.Equal((int)Rotation.Core.MediumState.Recycled, Medium(after, "D00001").GetProperty("state").GetInt32());
+        Assert.Equal(10, verify.ExitCode);
+        Assert.Contains("medium D00001: the rotation's cached media inventory says", verify.Output);
+        Assert.Equal(0, rebuild.ExitCode);
+        Assert.Equal((int)Rotation.Core.MediumState.Full, Medium(rebuilt, "D00001").GetProperty("state").GetInt32());
+        Assert.Equal((int)Rotation.Core.MediumState.Full, Medium(foreign, "D00001").GetProperty("state").GetInt32());
+        Assert.Equal(0, (await Run("read-models", "verify")).ExitCode);
+    }
+
     [Fact]
     public async Task a_flipped_byte_in_an_image_is_caught_by_its_checksum_and_the_restore_falls_back_to_another_copy()
     {

@@ -19,15 +19,17 @@ public static class ReadModelCommands
             """);
         rebuild.SetAction((parse, ct) => RunAsync(parse, context, Mode.Rebuild, ct));
         var verify = new Command("verify", $"""
-            Compare the read models with a full replay of the log and the manifests, set by set, and name every
-            difference. Exit {ExitCodes.IntegrityViolation} when they differ (then 'vault read-models rebuild'). No protected decision
+            Compare the read models with a full replay of the log and the manifests, set by set, and the cached media
+            inventory with a replay of the rotation, medium by medium, and name every difference. Exit {ExitCodes.IntegrityViolation} when they differ (then 'vault read-models rebuild'). No protected decision
             trusts the read models (docs/read-models.md); this is how an operator proves they are what the log says.
             """);
         verify.SetAction((parse, ct) => RunAsync(parse, context, Mode.Verify, ct));
         return new Command("read-models", """
-            The read models: backup sets (state, sizes, retention, holds) and segment references, projected from the log
-            in log order, kept beside it (SQLite: log.db.read; PostgreSQL: schema <schema>_read). 'vault sets list' and
-            a deletion's search for unreferenced bytes read them; 'vault serve' keeps them up to date as records arrive.
+            The read models: backup sets (state, sizes, retention, holds), segment references and requests, projected
+            from the log in log order, and the media inventory (the rotation's fold, cached), kept beside it (SQLite:
+            log.db.read; PostgreSQL: schema <schema>_read). 'vault sets list', 'request list', 'media list', 'rotation
+            plan' and a deletion's search for unreferenced bytes read them; 'vault serve' keeps the first three up to
+            date as records arrive. What erases, writes or executes replays the log.
             """)
         { status, rebuild, verify };
     }
@@ -67,7 +69,7 @@ public static class ReadModelCommands
 
                 case Mode.Verify:
                 {
-                    var differences = await ReadModelAccess.VerifyAsync(log, segments, projector, ct);
+                    IReadOnlyList<string> differences = [.. await ReadModelAccess.VerifyAsync(log, segments, projector, ct), .. await Rotation.Service.RotationJournal.VerifyCacheAsync(log, ct)];
                     if (json)
                         context.WriteJson(new { agree = differences.Count == 0, differences });
                     else if (differences.Count == 0)

@@ -103,10 +103,11 @@ public sealed class ScaleOutTests : IDisposable
         return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
     }
 
-    private static async Task<double> MetricAsync(Instance instance, string name)
+    /// <summary>The sum of a metric's series, of those carrying <paramref name="label"/> (as name="value") when given.</summary>
+    private static async Task<double> MetricAsync(Instance instance, string name, string? label = null)
     {
         var text = await Http.GetStringAsync(instance.Url + "/metrics");
-        return text.Split('\n').Where(l => l.StartsWith(name, StringComparison.Ordinal))
+        return text.Split('\n').Where(l => l.StartsWith(name, StringComparison.Ordinal) && (label is null || l.Contains(label, StringComparison.Ordinal)))
             .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 
@@ -143,6 +144,11 @@ public sealed class ScaleOutTests : IDisposable
         Assert.Equal(0, (await Cli("deletion", "request", "--set", "old", "--reason", "scale-out test", "--id", "del-1", "--key", Sub("a.key"), "--vault", Sub("vault"))).Code);
         Assert.Equal(0, (await Cli("deletion", "approve", "del-1", "--key", Sub("b.key"), "--vault", Sub("vault"))).Code);
         var quorum = Stopwatch.StartNew(); // due 6 s from now: after the leader is killed below
+        // The request shows as cooling off on the open-requests gauge (from the read models) before it is due.
+        while (await MetricAsync(standby, "vault_requests_open", "stage=\"cooling-off\"") < 1 && quorum.Elapsed < TimeSpan.FromSeconds(4))
+            await Task.Delay(100);
+        Assert.Equal(1, await MetricAsync(standby, "vault_requests_open", "stage=\"cooling-off\""));
+        Assert.Equal(0, await MetricAsync(standby, "vault_requests_open", "stage=\"due\""));
 
         Trees.Generate(Sub("source"), seed: 12, bigFileBytes: 48 * 1024 * 1024);
         var sent = 0L;
@@ -174,6 +180,10 @@ public sealed class ScaleOutTests : IDisposable
         Assert.Equal(1, await MetricAsync(standby, "vault_schedule_leader"));
         Assert.True(await MetricAsync(standby, "vault_readmodels_applied") > 0, "the survivor folded nothing into the read models");
         Assert.Equal("healthy", body.GetProperty("checks").GetProperty("read-models").GetProperty("status").GetString());
+        var open = Stopwatch.StartNew(); // executed: neither cooling off nor due any more once the read models have it
+        while (await MetricAsync(standby, "vault_requests_open") > 0 && open.Elapsed < TimeSpan.FromSeconds(5))
+            await Task.Delay(100);
+        Assert.Equal(0, await MetricAsync(standby, "vault_requests_open"));
 
         await Task.Delay(2500); // two more scheduled runs: the executed request must not execute again
         var records = await RecordsAsync();

@@ -20,6 +20,8 @@ public sealed class ReadModelTailer(ServiceSettings settings, ILoggerFactory log
     private static readonly Counter<long> Applied = Meter.CreateCounter<long>("vault.readmodels.applied", "{record}", "Log records folded into the read models.");
     private readonly ILogger _log = logging.CreateLogger("Vault.ReadModels");
     private long _behind;
+    private long _awaiting, _coolingOff, _due;
+    private long _requestsCounted, _requestsCountedAt = -1;
     private long _lastSuccess;
     private string? _failure;
 
@@ -38,11 +40,46 @@ public sealed class ReadModelTailer(ServiceSettings settings, ILoggerFactory log
             : (HealthStatus.Healthy, $"read models {Behind} records behind the head");
     }
 
+    /// <summary>Requests not yet executed, vetoed or expired, by stage (the gauge vault_requests_open).</summary>
+    public (long AwaitingApproval, long CoolingOff, long Due) OpenRequests => (Interlocked.Read(ref _awaiting), Interlocked.Read(ref _coolingOff), Interlocked.Read(ref _due));
+
+    private async Task CountRequestsAsync(Vault.Storage.ReadModels.IReadModelStore store, CancellationToken ct)
+    {
+        long awaiting = 0, cooling = 0, due = 0;
+        var now = settings.Clock.GetUtcNow();
+        foreach (var row in await store.ListRequestsAsync(ct))
+        {
+            switch ((Vault.Core.Governance.DeletionStatus)row.Status)
+            {
+                case Vault.Core.Governance.DeletionStatus.Pending:
+                    awaiting++;
+                    break;
+                case Vault.Core.Governance.DeletionStatus.QuorumReached:
+                    var state = System.Text.Json.JsonSerializer.Deserialize<Vault.Core.Governance.DeletionRequestState>(row.StateJson, Vault.Services.EventCodec.Json);
+                    if (state?.ExecutableAfter is { } after && after > now)
+                        cooling++;
+                    else
+                        due++;
+                    break;
+            }
+        }
+
+        Interlocked.Exchange(ref _awaiting, awaiting);
+        Interlocked.Exchange(ref _coolingOff, cooling);
+        Interlocked.Exchange(ref _due, due);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (settings.ReadModelsEvery is not { } period)
             return;
         Meter.CreateObservableGauge("vault.readmodels.behind", () => Behind, "{record}", "Log records not yet in the read models.");
+        Meter.CreateObservableGauge("vault.requests.open", () => new[]
+        {
+            new Measurement<long>(Interlocked.Read(ref _awaiting), new KeyValuePair<string, object?>("stage", "awaiting-approval")),
+            new Measurement<long>(Interlocked.Read(ref _coolingOff), new KeyValuePair<string, object?>("stage", "cooling-off")),
+            new Measurement<long>(Interlocked.Read(ref _due), new KeyValuePair<string, object?>("stage", "due")),
+        }, "{request}", "Protected requests not yet executed, vetoed or expired, from the read models: awaiting approval, approved and cooling off, due (may execute now; the scheduled work executes them).");
         ReadModelProjector? projector = null;
         try
         {
@@ -61,6 +98,14 @@ public sealed class ReadModelTailer(ServiceSettings settings, ILoggerFactory log
                         Lag.Record((settings.Clock.GetUtcNow() - caught.OldestRecordedAt!.Value).TotalSeconds);
                         if (caught.Rebuilt)
                             _log.LogWarning("read models: rebuilt from the first record ({Applied} records): the log was not the one they were folded from", caught.Applied);
+                    }
+
+                    // Counted again when the read models moved (whichever instance folded the records), and every 10 s:
+                    // requests move from cooling off to due with time, not with records.
+                    if (caught.Checkpoint.Position != _requestsCountedAt || settings.Clock.GetElapsedTime(_requestsCounted) > TimeSpan.FromSeconds(10))
+                    {
+                        await CountRequestsAsync(projector.Store, stoppingToken);
+                        (_requestsCounted, _requestsCountedAt) = (settings.Clock.GetTimestamp(), caught.Checkpoint.Position);
                     }
 
                     Interlocked.Exchange(ref _lastSuccess, settings.Clock.GetTimestamp());

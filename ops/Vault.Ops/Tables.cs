@@ -55,6 +55,72 @@ public static class Tables
         console.Write(table);
     }
 
+    /// <summary>
+    /// Plain aligned columns written straight into a 1 MiB buffer: cells are copied or formatted in place (no string
+    /// per cell), for listings far beyond <see cref="DrawnRowLimit"/>. The caller gives the column widths.
+    /// </summary>
+    public sealed class Plain(TextWriter output, int[] widths, params int[] rightAligned)
+    {
+        private readonly char[] _buffer = new char[1 << 20];
+        private int _used;
+        private int _column;
+
+        public void Cell(ReadOnlySpan<char> text)
+        {
+            if (_column > 0)
+                Put("  ");
+            var pad = widths[_column] - text.Length;
+            if (Array.IndexOf(rightAligned, _column) >= 0)
+                Pad(pad);
+            Put(text);
+            if (Array.IndexOf(rightAligned, _column) < 0 && _column < widths.Length - 1)
+                Pad(pad);
+            _column++;
+        }
+
+        public void Cell<T>(T value, string format) where T : ISpanFormattable
+        {
+            Span<char> text = stackalloc char[64];
+            if (!value.TryFormat(text, out var written, format, System.Globalization.CultureInfo.InvariantCulture))
+                throw new FormatException($"{value} does not fit a cell");
+            Cell(text[..written]);
+        }
+
+        public void EndRow()
+        {
+            Put("\n");
+            _column = 0;
+            if (_used > _buffer.Length - 8192)
+                Flush();
+        }
+
+        public void Flush()
+        {
+            output.Write(_buffer, 0, _used);
+            _used = 0;
+        }
+
+        private void Pad(int count)
+        {
+            for (var i = 0; i < count; i++)
+                Put(" ");
+        }
+
+        private void Put(ReadOnlySpan<char> text)
+        {
+            if (_used + text.Length > _buffer.Length)
+                Flush();
+            if (text.Length > _buffer.Length)
+            {
+                output.Write(text);
+                return;
+            }
+
+            text.CopyTo(_buffer.AsSpan(_used));
+            _used += text.Length;
+        }
+    }
+
     private static void WritePlain(TextWriter output, IReadOnlyList<string> headers, IReadOnlyList<string[]> rows, int[] widths, int[] rightAligned)
     {
         // Written in chunks: standard output flushes on every call, and 100,000 lines were 100,000 write calls.

@@ -41,6 +41,13 @@ public sealed record SetDocument(BackupSetState State, long SegmentsRecorded, lo
         _ => null,
     };
 
+    /// <summary>The JSON settings of the row's JSON columns (labels, holds).</summary>
+    public static JsonSerializerOptions RowJsonOptions => RowJson.Options;
+
+    /// <summary>The ids of the holds in a row's holds column, in the order kept.</summary>
+    public static IReadOnlyList<string> HoldIds(string? holdsJson) =>
+        holdsJson is null ? [] : [.. (JsonSerializer.Deserialize<LegalHoldPlaced[]>(holdsJson, RowJson.Options) ?? []).Select(h => h.HoldId)];
+
     /// <summary>The document as flat columns, for a table.</summary>
     public SetRow ToRow()
     {

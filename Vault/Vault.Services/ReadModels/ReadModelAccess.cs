@@ -52,6 +52,21 @@ public static class ReadModelAccess
         return [.. (await store.ListSetsAsync(cancellationToken)).Select(SetDocument.FromRow)];
     }
 
+    /// <summary>Every set as a listing shows it, from the read models caught up first; from a replay where there are none.</summary>
+    public static async Task<IReadOnlyList<SetListingRow>> ListSetListingsAsync(IEventLog log, ISegmentReader segments, CancellationToken cancellationToken)
+    {
+        if (await OpenIfAllowedAsync(log, segments, cancellationToken) is not { } projector)
+        {
+            return [.. (await new BackupSets(log).ListAsync(cancellationToken)).Select(s => new SetListingRow(
+                s.Opened!.SetId, s.Opened.Source, s.Opened.Kind, (int)s.Status, s.Sealed?.FileCount ?? 0, s.Sealed?.TotalBytes ?? 0, s.Opened.At, s.Sealed?.At, s.RetainUntil,
+                s.Holds.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(s.Holds.Values, SetDocument.RowJsonOptions)))];
+        }
+
+        await using var store = projector.Store;
+        await projector.CatchUpAsync(cancellationToken);
+        return await store.ListSetListingsAsync(cancellationToken);
+    }
+
     /// <summary>
     /// The sealed sets sealed from <paramref name="from"/> to <paramref name="to"/> and every sealed set under a legal
     /// hold, in seal order: from the read models caught up first; from a replay where there are none.

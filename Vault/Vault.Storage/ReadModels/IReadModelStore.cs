@@ -46,6 +46,9 @@ public interface IReadModelStore : IAsyncDisposable
     /// <summary>Every set, in the order the sets were opened.</summary>
     Task<IReadOnlyList<SetRow>> ListSetsAsync(CancellationToken cancellationToken);
 
+    /// <summary>Every set as 'vault sets list' shows it, in the order the sets were opened (from one covering index).</summary>
+    Task<IReadOnlyList<SetListingRow>> ListSetListingsAsync(CancellationToken cancellationToken);
+
     /// <summary>The sealed sets sealed from <paramref name="from"/> to <paramref name="to"/>, and every sealed set under a legal hold, in seal order.</summary>
     Task<IReadOnlyList<SealedSetRow>> ListSealedSetsAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
 
@@ -74,6 +77,12 @@ public interface IReadModelStore : IAsyncDisposable
     /// <summary>Replaces the snapshot under <paramref name="name"/>.</summary>
     Task WriteSnapshotAsync(string name, ReadModelSnapshot snapshot, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// A set as a listing shows it: the sealed figures are those of the seal (0 and null while open), RetainUntil the
+/// state's (a seal's, or a later one an approver set), HoldsJson the holds in force as the sets table keeps them.
+/// </summary>
+public sealed record SetListingRow(string SetId, string Source, string Kind, int Status, long FileCount, long TotalBytes, DateTimeOffset OpenedTime, DateTimeOffset? SealedTime, DateTimeOffset RetainUntil, string? HoldsJson);
 
 /// <summary>A sealed set as a rotation plan needs it.</summary>
 public sealed record SealedSetRow(string SetId, string Source, DateTimeOffset SealedAt, string ManifestHash, bool Held);

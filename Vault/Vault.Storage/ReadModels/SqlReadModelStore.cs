@@ -155,6 +155,23 @@ public abstract class SqlReadModelStore : IReadModelStore
         return rows;
     }
 
+    protected const string ListingColumns = "set_id, source, kind, status, file_count, total_bytes, opened_time, sealed_time, retain_until, holds";
+
+    public virtual async Task<IReadOnlyList<SetListingRow>> ListSetListingsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var read = Command(connection, null, $"SELECT {ListingColumns} FROM {Table("sets")} ORDER BY opened_at");
+        var rows = new List<SetListingRow>();
+        await using var r = await read.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            rows.Add(new SetListingRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.GetInt64(4), r.GetInt64(5), Time(r.GetInt64(6)),
+                r.IsDBNull(7) ? null : Time(r.GetInt64(7)), Time(r.GetInt64(8)), r.IsDBNull(9) ? null : r.GetString(9)));
+        }
+
+        return rows;
+    }
+
     public async Task<IReadOnlyList<SealedSetRow>> ListSealedSetsAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -304,6 +321,7 @@ public abstract class SqlReadModelStore : IReadModelStore
             segments_recorded {bigintType} NOT NULL, stored_bytes {bigintType} NOT NULL, opened_at {bigintType} NOT NULL, changed_at {bigintType} NOT NULL);
         CREATE INDEX IF NOT EXISTS sets_opened_at ON {Table("sets")} (opened_at);
         CREATE INDEX IF NOT EXISTS sets_sealed_time ON {Table("sets")} (sealed_time);
+        CREATE INDEX IF NOT EXISTS sets_listing ON {Table("sets")} (opened_at, set_id, source, kind, status, file_count, total_bytes, opened_time, sealed_time, retain_until, holds);
         CREATE TABLE IF NOT EXISTS {Table("refs")} (hash {textType} NOT NULL, set_id {textType} NOT NULL, PRIMARY KEY (hash, set_id));
         CREATE INDEX IF NOT EXISTS refs_set ON {Table("refs")} (set_id);
         CREATE TABLE IF NOT EXISTS {Table("requests")} (request_id {textType} PRIMARY KEY, kind integer NOT NULL, status integer NOT NULL,

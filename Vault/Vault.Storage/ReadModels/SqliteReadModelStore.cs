@@ -105,6 +105,47 @@ public sealed class SqliteReadModelStore : SqlReadModelStore
         return Task.FromResult<IReadOnlyList<SetRow>>(rows);
     }
 
+    /// <summary>The listing through SQLite's own calls, as <see cref="ListSetsAsync"/>; the covering index sets_listing serves it alone.</summary>
+    public override Task<IReadOnlyList<SetListingRow>> ListSetListingsAsync(CancellationToken cancellationToken)
+    {
+        var rows = new List<SetListingRow>();
+        var rc = raw.sqlite3_open_v2(_path, out var db, raw.SQLITE_OPEN_READONLY | raw.SQLITE_OPEN_NOMUTEX, null);
+        using (db)
+        {
+            Check(rc, db);
+            Check(raw.sqlite3_busy_timeout(db, 30_000), db);
+            Check(raw.sqlite3_prepare_v2(db, $"SELECT {ListingColumns} FROM sets ORDER BY opened_at", out var statement), db);
+            using (statement)
+            {
+                var added = false;
+                statement.DangerousAddRef(ref added);
+                try
+                {
+                    var h = statement.DangerousGetHandle();
+                    for (var n = 0; ; n++)
+                    {
+                        rc = Sqlite.SqliteColumns.Step(h);
+                        if (rc == raw.SQLITE_DONE)
+                            break;
+                        if (rc != raw.SQLITE_ROW)
+                            Check(rc, db);
+                        if ((n & 4095) == 0)
+                            cancellationToken.ThrowIfCancellationRequested();
+                        rows.Add(new SetListingRow(Text(h, 0)!, Text(h, 1)!, Text(h, 2)!, (int)Int(h, 3), Int(h, 4), Int(h, 5), Time(Int(h, 6)),
+                            Null(h, 7) ? null : Time(Int(h, 7)), Time(Int(h, 8)), Text(h, 9)));
+                    }
+                }
+                finally
+                {
+                    if (added)
+                        statement.DangerousRelease();
+                }
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<SetListingRow>>(rows);
+    }
+
     private static string? Text(IntPtr statement, int column) => Sqlite.SqliteColumns.Text(statement, column);
 
     private static long Int(IntPtr statement, int column) => Sqlite.SqliteColumns.Int64(statement, column);

@@ -81,10 +81,62 @@ public abstract class ReadModelStoreConformance<TBinding> : IAsyncLifetime where
         Assert.True(await _store.CommitAsync(At(3), At(4), deletion, CancellationToken.None));
         Assert.Equal([H(1), H(3)], await _store.ReferencedOnlyByAsync(["a"], CancellationToken.None));
 
+        await _store.WriteSnapshotAsync("rotation", new ReadModelSnapshot(4, At(4).Hash, "{}"), CancellationToken.None);
         await _store.ResetAsync(CancellationToken.None);
         Assert.Equal(ReadModelCheckpoint.Empty, await _store.ReadCheckpointAsync(CancellationToken.None));
         Assert.Empty(await _store.ListSetsAsync(CancellationToken.None));
         Assert.Empty(await _store.ListReferencesAsync(CancellationToken.None));
+        Assert.Null(await _store.ReadSnapshotAsync("rotation", CancellationToken.None));
+    }
+
+    private static SetRow Sealed(string id, DateTimeOffset at, long position, bool held = false)
+    {
+        var placed = new LegalHoldPlaced(id, "hold-" + id, "case", "alice", "sig", at);
+        var state = new BackupSetState
+        {
+            Status = SetStatus.Sealed, Opened = new SetOpened(id, "src-" + id, "n", "stream", new Dictionary<string, string>(), at.AddMinutes(-5)),
+            Sealed = new SetSealed(id, H((int)position), 100, 4, 3, 5_000_000 + position, at.AddDays(30), at), RetainUntil = at.AddDays(40),
+            Holds = held ? System.Collections.Immutable.ImmutableSortedDictionary.Create<string, LegalHoldPlaced>(StringComparer.Ordinal).Add(placed.HoldId, placed)
+                : System.Collections.Immutable.ImmutableSortedDictionary.Create<string, LegalHoldPlaced>(StringComparer.Ordinal),
+        };
+        return new SetDocument(state, 4, 1200, position, position).ToRow();
+    }
+
+    /// <summary>
+    /// The listing ('sets list') and the rotation plan's window read only some columns: they must say what the full
+    /// rows say. The cached media inventory is kept under its name, replaced whole.
+    /// </summary>
+    [Fact]
+    public async Task the_listing_and_the_window_say_what_the_rows_say_and_a_snapshot_is_kept_by_name()
+    {
+        var batch = new ReadModelBatch();
+        batch.Sets["old-held"] = Sealed("old-held", T0.AddDays(-400), 1, held: true);
+        batch.Sets["old"] = Sealed("old", T0.AddDays(-300), 2);
+        batch.Sets["recent"] = Sealed("recent", T0.AddDays(-3), 3);
+        batch.Sets["open"] = Row("open", SetStatus.Open, 4);
+        Assert.True(await _store.CommitAsync(ReadModelCheckpoint.Empty, At(4), batch, CancellationToken.None));
+
+        var listing = await _store.ListSetListingsAsync(CancellationToken.None);
+        var full = await _store.ListSetsAsync(CancellationToken.None);
+        Assert.Equal(full.Select(r => r.SetId), listing.Select(r => r.SetId));
+        foreach (var (l, r) in listing.Zip(full))
+        {
+            Assert.Equal((r.Source, r.Kind, r.Status, r.FileCount, r.TotalBytes, r.OpenedTime, r.SealedTime, r.RetainUntil, r.HoldsJson),
+                (l.Source, l.Kind, l.Status, l.FileCount, l.TotalBytes, l.OpenedTime, l.SealedTime, l.RetainUntil, l.HoldsJson));
+        }
+
+        Assert.Equal(["hold-old-held"], SetDocument.HoldIds(listing.Single(l => l.SetId == "old-held").HoldsJson));
+        var window = await _store.ListSealedSetsAsync(T0.AddDays(-30), T0, CancellationToken.None);
+        Assert.Equal([("old-held", true), ("recent", false)], window.Select(w => (w.SetId, w.Held)));
+        Assert.Equal(("src-recent", T0.AddDays(-3), H(3)), (window[1].Source, window[1].SealedAt, window[1].ManifestHash));
+
+        Assert.Null(await _store.ReadSnapshotAsync("rotation", CancellationToken.None));
+        await _store.WriteSnapshotAsync("rotation", new ReadModelSnapshot(3, At(3).Hash, "{\"a\":1}"), CancellationToken.None);
+        await _store.WriteSnapshotAsync("rotation", new ReadModelSnapshot(4, At(4).Hash, "{\"a\":2}"), CancellationToken.None);
+        var snapshot = await _store.ReadSnapshotAsync("rotation", CancellationToken.None);
+        Assert.Equal((4L, "{\"a\":2}"), (snapshot!.Position, snapshot.Content));
+        Assert.Equal(At(4).Hash, snapshot.Hash);
+        Assert.Null(await _store.ReadSnapshotAsync("other", CancellationToken.None));
     }
 }
 

@@ -14,7 +14,7 @@ public sealed class FaultTests : IDisposable
 
     public void Dispose()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Vault.Storage.Sqlite.SqliteLogBackend.ReleasePools(Path.Combine(_dir, "vault", "log.db"));
         foreach (var file in Directory.EnumerateFiles(_dir, "*", SearchOption.AllDirectories))
             File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Directory.Delete(_dir, recursive: true);

@@ -71,7 +71,7 @@ public sealed class TestVault : IAsyncDisposable
         if (_serviceHost is not null && !ReferenceEquals(_serviceHost, _producerHost))
             await _serviceHost.DisposeAsync();
         await Log.DisposeAsync();
-        SqliteConnection.ClearAllPools();
+        Vault.Storage.Sqlite.SqliteLogBackend.ReleasePools(System.IO.Path.Combine(Directory, "log.db"));
         foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories))
             File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         System.IO.Directory.Delete(Directory, recursive: true);

@@ -59,8 +59,8 @@ public sealed class Backdoor(string vault, string? postgresAdmin)
 
     private async Task WriteSqliteAsync(List<EventRecord> records)
     {
-        SqliteConnection.ClearAllPools();
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(vault, VaultOpener.SqliteFile)}");
+        Vault.Storage.Sqlite.SqliteLogBackend.ReleasePools(Path.Combine(vault, VaultOpener.SqliteFile));
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(vault, VaultOpener.SqliteFile)};Pooling=False");
         await connection.OpenAsync();
         await using var tx = connection.BeginTransaction();
         await using (var drop = new SqliteCommand("DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete; DELETE FROM events;", connection, tx))
@@ -81,7 +81,6 @@ public sealed class Backdoor(string vault, string? postgresAdmin)
         }
 
         await tx.CommitAsync();
-        SqliteConnection.ClearAllPools();
     }
 
     private async Task WritePostgresAsync(List<EventRecord> records)

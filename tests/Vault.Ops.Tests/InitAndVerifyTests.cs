@@ -184,7 +184,7 @@ public sealed class InitAndVerifyTests : IDisposable
             await forged.AppendAsync(VaultStreams.Vault, ExpectedVersion.NoStream, [genesis.ToEventData("attacker")]);
         }
 
-        SqliteConnection.ClearAllPools();
+        SqliteLogBackend.ReleasePools(Path.Combine(vault, "log.db"));
         File.Copy(forgedPath, Path.Combine(vault, "log.db"), overwrite: true);
         File.Delete(Path.Combine(vault, "log.db-wal"));
         var run = await CliRun.RunAsync("log", "verify", "--vault", vault);
@@ -203,8 +203,8 @@ public sealed class InitAndVerifyTests : IDisposable
 
     private static async Task ExecuteBehindAsync(string vault, string sql)
     {
-        SqliteConnection.ClearAllPools();
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(vault, "log.db")}");
+        SqliteLogBackend.ReleasePools(Path.Combine(vault, "log.db"));
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(vault, "log.db")};Pooling=False");
         await connection.OpenAsync();
         await using var command = new SqliteCommand(sql, connection);
         await command.ExecuteNonQueryAsync();

@@ -49,7 +49,7 @@ public sealed class ReadModelCliTests : IDisposable
         Assert.Equal(2, s.GetProperty("sets").GetInt32());
         Assert.Equal(0, (await CliRun.RunAsync("read-models", "verify", "--vault", vault)).ExitCode);
 
-        await using (var db = new SqliteConnection($"Data Source={Path.Combine(vault, "log.db.read")}"))
+        await using (var db = new SqliteConnection($"Data Source={Path.Combine(vault, "log.db.read")};Pooling=False"))
         {
             await db.OpenAsync();
             await using var tamper = db.CreateCommand();
@@ -57,7 +57,6 @@ public sealed class ReadModelCliTests : IDisposable
             await tamper.ExecuteNonQueryAsync();
         }
 
-        SqliteConnection.ClearAllPools();
         var verify = await CliRun.RunAsync("read-models", "verify", "--vault", vault);
         Assert.Equal(10, verify.ExitCode);
         Assert.Contains("set monday: the read models say Deleted", verify.Output);
@@ -75,7 +74,6 @@ public sealed class ReadModelCliTests : IDisposable
         var first = await VaultWithSetsAsync("a", "alpha-1");
         var second = await VaultWithSetsAsync("b", "beta-1", "beta-2", "beta-3");
         Assert.Equal(["alpha-1"], await ListedAsync(first));
-        SqliteConnection.ClearAllPools();
         File.Copy(Path.Combine(first, "log.db.read"), Path.Combine(second, "log.db.read"), overwrite: true);
         foreach (var suffix in new[] { "-wal", "-shm" })
             File.Delete(Path.Combine(second, "log.db.read" + suffix));

@@ -178,7 +178,7 @@ public sealed class RotationCliTests : IDisposable
             .SelectMany(w => w.GetProperty("sets").EnumerateArray().Select(x => x.GetString()!)).Distinct().Order(StringComparer.Ordinal)];
         var before = await Run("rotation", "plan", "--json");
 
-        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_temp.Sub("vault"), "log.db.read")}"))
+        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_temp.Sub("vault"), "log.db.read")};Pooling=False"))
         {
             await db.OpenAsync();
             await using var tamper = db.CreateCommand();
@@ -186,7 +186,6 @@ public sealed class RotationCliTests : IDisposable
             Assert.Equal(1, await tamper.ExecuteNonQueryAsync());
         }
 
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         var fooled = await Run("rotation", "plan", "--json");
         var run = await Run("rotation", "run", "--json");
         var verify = await Run("read-models", "verify");
@@ -226,7 +225,7 @@ public sealed class RotationCliTests : IDisposable
         // Edited in place: D00001 shown as recycled and blank.
         var db = Path.Combine(_temp.Sub("vault"), "log.db.read");
         string content;
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db}"))
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=False"))
         {
             await connection.OpenAsync();
             await using var read = connection.CreateCommand();
@@ -243,7 +242,6 @@ public sealed class RotationCliTests : IDisposable
             Assert.Equal(1, await write.ExecuteNonQueryAsync());
         }
 
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         var fooled = await Run("media", "list", "--json");
         _clock.Advance(TimeSpan.FromDays(1));
         WriteTree(_temp.Sub("web"), 1);
@@ -255,7 +253,7 @@ public sealed class RotationCliTests : IDisposable
         var rebuilt = await Run("media", "list", "--json");
 
         // Foreign: the cache points at a position whose record is not the rotation record it names.
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db}"))
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=False"))
         {
             await connection.OpenAsync();
             await using var write = connection.CreateCommand();
@@ -264,7 +262,6 @@ public sealed class RotationCliTests : IDisposable
             Assert.Equal(1, await write.ExecuteNonQueryAsync());
         }
 
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         var foreign = await Run("media", "list", "--json");
 
         Assert.Equal((int)Rotation.Core.MediumState.Recycled, Medium(fooled, "D00001").GetProperty("state").GetInt32());

@@ -19,10 +19,12 @@ public sealed class SqliteReadModelStore : SqlReadModelStore
     private SqliteReadModelStore(string path)
     {
         _path = path;
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
+        _connectionString = ConnectionString(path);
     }
 
     public override string Describe => _path;
+
+    internal static string ConnectionString(string path) => new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
 
     public static async Task<SqliteReadModelStore> OpenAsync(string path, CancellationToken cancellationToken)
     {

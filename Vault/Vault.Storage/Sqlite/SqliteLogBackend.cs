@@ -35,6 +35,27 @@ public sealed class SqliteLogBackend : ILogBackend, IRawLogScan, Leadership.ILea
     public Leadership.ILeaderLease Lease(string name) => new Leadership.FileLeaderLease($"{_path}.{name}.lease");
 
     /// <summary>Opens the log file; creates file and schema when <paramref name="create"/> is set and the file does not exist yet.</summary>
+    /// <summary>
+    /// Closes the idle pooled connections to the log at <paramref name="path"/> and to its read models (before its
+    /// files are removed or replaced). Only those pools: clearing every pool of the process would close connections
+    /// another vault in the same process is taking out at that moment.
+    /// </summary>
+    public static void ReleasePools(string path)
+    {
+        var full = Path.GetFullPath(path);
+        foreach (var mode in new[] { SqliteOpenMode.ReadWrite, SqliteOpenMode.ReadWriteCreate })
+        {
+            using var connection = new SqliteConnection(ConnectionString(full, mode));
+            SqliteConnection.ClearPool(connection);
+        }
+
+        using var models = new SqliteConnection(ReadModels.SqliteReadModelStore.ConnectionString(full + ".read"));
+        SqliteConnection.ClearPool(models);
+    }
+
+    private static string ConnectionString(string full, SqliteOpenMode mode) =>
+        new SqliteConnectionStringBuilder { DataSource = full, Mode = mode, Pooling = true }.ToString();
+
     public static async Task<SqliteLogBackend> OpenAsync(string path, bool create, CancellationToken cancellationToken = default)
     {
         var full = Path.GetFullPath(path);
@@ -44,12 +65,7 @@ public sealed class SqliteLogBackend : ILogBackend, IRawLogScan, Leadership.ILea
         if (!exists && !Directory.Exists(Path.GetDirectoryName(full)))
             throw new StorageUnavailableException($"The directory {Path.GetDirectoryName(full)} does not exist.");
 
-        var connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = full,
-            Mode = exists ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-        }.ToString();
+        var connectionString = ConnectionString(full, exists ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate);
 
         var writer = new SqliteConnection(connectionString);
         try

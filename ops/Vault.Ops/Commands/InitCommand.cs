@@ -149,7 +149,7 @@ public static class InitCommand
     /// <summary>Leaves no half-made vault: removes what init wrote (a PostgreSQL schema created for it stays, empty, and is reused by the next init).</summary>
     private static void Cleanup(string directory, bool createdDirectory)
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Vault.Storage.Sqlite.SqliteLogBackend.ReleasePools(Path.Combine(directory, VaultOpener.SqliteFile));
         foreach (var name in new[] { VaultManifest.FileName, VaultManifest.FileName + ".tmp", VaultOpener.CheckpointKeyFile, VaultOpener.SqliteFile, VaultOpener.SqliteFile + "-wal", VaultOpener.SqliteFile + "-shm" })
         {
             try { File.Delete(Path.Combine(directory, name)); }

@@ -287,7 +287,7 @@ public static class RecoverCommand
         catch when (Directory.Exists(target) && File.Exists(Path.Combine(target, VaultOpener.SqliteFile)) && !File.Exists(VaultManifest.PathIn(target)))
         {
             // Cut short before the vault was whole (a custodian went away, a copy broke): leave nothing half-built.
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Vault.Storage.Sqlite.SqliteLogBackend.ReleasePools(Path.Combine(target, VaultOpener.SqliteFile));
             Directory.Delete(target, recursive: true);
             throw;
         }

@@ -26,7 +26,7 @@ public sealed class SqliteBinding : ILogBinding
     public async Task<IReadOnlyList<Exception>> TryRewriteAsServiceAsync()
     {
         var errors = new List<Exception>();
-        await using var connection = new SqliteConnection($"Data Source={Path}");
+        await using var connection = new SqliteConnection($"Data Source={Path};Pooling=False");
         await connection.OpenAsync();
         foreach (var sql in new[] { "UPDATE events SET payload = x'00' WHERE position = 1", "DELETE FROM events WHERE position = 1", "DELETE FROM events" })
         {
@@ -46,7 +46,7 @@ public sealed class SqliteBinding : ILogBinding
 
     public ValueTask DisposeAsync()
     {
-        SqliteConnection.ClearAllPools();
+        SqliteLogBackend.ReleasePools(Path);
         try
         {
             Directory.Delete(_directory, recursive: true);
@@ -61,7 +61,7 @@ public sealed class SqliteBinding : ILogBinding
     /// <summary>What a person with the file can do: drop the triggers, then write.</summary>
     private async Task ExecuteBehindAsync(string sql, params (string Name, object Value)[] parameters)
     {
-        await using var connection = new SqliteConnection($"Data Source={Path}");
+        await using var connection = new SqliteConnection($"Data Source={Path};Pooling=False");
         await connection.OpenAsync();
         await using (var drop = new SqliteCommand("DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;", connection))
             await drop.ExecuteNonQueryAsync();

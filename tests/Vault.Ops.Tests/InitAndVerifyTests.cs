@@ -185,6 +185,7 @@ public sealed class InitAndVerifyTests : IDisposable
         }
 
         SqliteLogBackend.ReleasePools(Path.Combine(vault, "log.db"));
+        SqliteLogBackend.ReleasePools(forgedPath); // its last connection closed: the forged log's WAL is folded into the file copied
         File.Copy(forgedPath, Path.Combine(vault, "log.db"), overwrite: true);
         File.Delete(Path.Combine(vault, "log.db-wal"));
         var run = await CliRun.RunAsync("log", "verify", "--vault", vault);

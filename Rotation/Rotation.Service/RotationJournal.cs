@@ -88,13 +88,32 @@ public sealed class RotationJournal
         await using var store = await Vault.Services.ReadModels.ReadModelAccess.OpenStoreAsync(log, ct);
         if (store is null)
             return await LoadAsync(log, actor, null, ct);
-        var fold = await CachedAsync(log, store, ct) ?? new Fold(new RotationState(), -1, [], [], null);
+        // The cache only saves time: a store that cannot be read or written (a role without rights on the read-model
+        // schema, a read-only copy of the vault) means a replay, never a failed command.
+        Fold? cachedFold;
+        try
+        {
+            cachedFold = await CachedAsync(log, store, ct);
+        }
+        catch (Exception ex) when (ex is VaultException or System.Data.Common.DbException)
+        {
+            cachedFold = null;
+        }
+
+        var fold = cachedFold ?? new Fold(new RotationState(), -1, [], [], null);
         var from = fold.Last;
         await fold.ContinueAsync(log, null, ct);
         if (fold.Last is { } last && (from is null || last.Position != from.Position))
         {
             var document = new Cached(CacheFormat, fold.Version, fold.State.ToSnapshot(), [.. fold.Used], [.. fold.Findings]);
-            await store.WriteSnapshotAsync(SnapshotName, new Vault.Storage.ReadModels.ReadModelSnapshot(last.Position, last.Hash, JsonSerializer.Serialize(document, RotationStateSnapshot.Json)), ct);
+            try
+            {
+                await store.WriteSnapshotAsync(SnapshotName, new Vault.Storage.ReadModels.ReadModelSnapshot(last.Position, last.Hash, JsonSerializer.Serialize(document, RotationStateSnapshot.Json)), ct);
+            }
+            catch (Exception ex) when (ex is VaultException or System.Data.Common.DbException)
+            {
+                // shown from the replay just made; the next command tries again
+            }
         }
 
         return new RotationJournal(log, actor, fold.State, fold.Version, fold.Findings);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Embedded push and restore (no broker), the vault with the system libzstd and with ZstdSharp (VAULT_ZSTD=managed),
-# and restic, interleaved, three runs, whole-process times and peak RSS (docs/benchmarks.md).
+# restic and borg (no encryption, zstd 3), interleaved, three runs, whole-process times and peak RSS (docs/benchmarks.md).
 # Usage: ops/bench-embedded.sh [MiB] [--small-files]   (default 1024; the dataset shape of ops/gen-dataset.py;
 # installs restic with apt-get when missing)
 set -u
@@ -9,6 +9,8 @@ cd "$root"
 size=1024; shape=""
 for arg in "$@"; do case "$arg" in --small-files) shape="--small-files" ;; *) size="$arg" ;; esac; done
 command -v restic >/dev/null || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq restic >/dev/null; }
+command -v borg >/dev/null || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq borgbackup >/dev/null; }
+export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 cli="${VAULT_CLI:-$(ops/build-cli.sh)}"
 d="$(mktemp -d /tmp/vault-bench-embedded-XXXX)"
 trap 'rm -rf "$d"' EXIT
@@ -28,5 +30,10 @@ for run in 1 2 3; do
   /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" restic -r $d/restic backup -q $d/data >/dev/null 2>&1; p=$(cat "$d/t")
   /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" restic -r $d/restic restore latest -q --target $d/rr >/dev/null 2>&1; r=$(cat "$d/t")
   echo "run $run restic push: $p  restore: $r"
+  # borg 1.2, as issue "Speed" measured it: no encryption, zstd level 3 (one process, same data, same disk)
+  rm -rf $d/borg $d/rb; mkdir -p $d/rb; borg init --encryption=none $d/borg
+  /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" borg create --compression zstd,3 $d/borg::s1 $d/data >/dev/null 2>&1; p=$(cat "$d/t")
+  (cd $d/rb && /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" borg extract $d/borg::s1 >/dev/null 2>&1); r=$(cat "$d/t")
+  echo "run $run borg push: $p  restore: $r"
 done
 diff -rq $d/data $d/r-native/ >/dev/null 2>&1 && echo "restore byte-exact (native)" || diff -rq $d/data $d/r-native | head -3

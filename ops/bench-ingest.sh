@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Ingest benchmark (docs/benchmarks.md): a generated dataset pushed through the real RabbitMQ into a fresh vault,
-# 5% of files changed and pushed again, then restored; restic backs up the same data twice and restores it in the
-# same run. Prints MB/s, wall times, bytes over the broker, peak RSS of each push, and the ratios.
-# Usage: ops/bench-ingest.sh [MiB]   (default 1024; needs python3; installs restic with apt-get when missing)
+# 5% of files changed and pushed again, then restored; restic and borg (no encryption, zstd 3) back up the same data
+# twice and restore it in the same run. Prints MB/s, wall times, bytes over the broker, peak RSS of each push, ratios.
+# Usage: ops/bench-ingest.sh [MiB] [--small-files]   (default 1024; the dataset shape of ops/gen-dataset.py; needs
+# python3; installs restic and borgbackup with apt-get when missing)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-size="${1:-1024}"
+size=1024; shape=""
+for arg in "$@"; do case "$arg" in --small-files) shape="--small-files" ;; *) size="$arg" ;; esac; done
 work="$(mktemp -d /tmp/vault-bench-XXXX)"
 command -v restic >/dev/null || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq restic >/dev/null; }
+command -v borg >/dev/null || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq borgbackup >/dev/null; }
+export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 bash ops/services.sh start
 serve_pid=""
 cleanup() { [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; bash ops/services.sh stop >/dev/null 2>&1; rm -rf "$work"; }
@@ -19,7 +23,7 @@ vault() { dotnet "$cli" "$@"; }
 now() { date +%s.%N; }
 rss() { awk '/Maximum resident/ {printf "%.0f", $6/1024}' "$1"; }
 
-python3 ops/gen-dataset.py "$work/data" "$size"
+python3 ops/gen-dataset.py "$work/data" "$size" $shape
 bytes=$(du -sb "$work/data" | cut -f1)
 export XDG_CACHE_HOME="$work/cache" VAULT_DIR="$work/vault" VAULT_KEY_PASSWORD=bench RESTIC_PASSWORD=bench RESTIC_CACHE_DIR="$work/restic-cache"
 a=$(vault approver keygen --name a --out "$work/a.key" --kdf-iterations 10000)
@@ -29,24 +33,29 @@ dotnet "$cli" serve --amqp "$VAULT_TEST_AMQP" 2>"$work/serve.log" &
 serve_pid=$! # the dotnet process itself, so cleanup stops it
 sleep 4
 restic init -q -r "$work/restic"
+borg init --encryption=none "$work/borg"
 
 t0=$(now); /usr/bin/time -v -o "$work/push1.time" dotnet "$cli" push "$work/data" --set b1 --source bench --amqp "$VAULT_TEST_AMQP" --json >"$work/push1.json"; t1=$(now)
 restic backup -q -r "$work/restic" "$work/data"; t2=$(now)
+borg create --compression zstd,3 "$work/borg::b1" "$work/data"; b1=$(now)
 python3 ops/change-dataset.py "$work/data"
 t3=$(now); /usr/bin/time -v -o "$work/push2.time" dotnet "$cli" push "$work/data" --set b2 --source bench --amqp "$VAULT_TEST_AMQP" --json >"$work/push2.json"; t4=$(now)
 restic backup -q -r "$work/restic" "$work/data"; t5=$(now)
+borg create --compression zstd,3 "$work/borg::b2" "$work/data"; b2=$(now)
 vault restore b2 --to "$work/restored" >/dev/null; t6=$(now)
 restic restore -q -r "$work/restic" latest --target "$work/restic-restored"; t7=$(now)
+mkdir -p "$work/borg-restored"; (cd "$work/borg-restored" && borg extract "$work/borg::b2"); b3=$(now)
 diff -r "$work/data" "$work/restored" >/dev/null && same=identical || same=DIFFERENT
 
-python3 - "$bytes" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" "$t6" "$t7" "$work" "$same" "$(rss "$work/push1.time")" "$(rss "$work/push2.time")" <<'PY'
+python3 - "$bytes" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" "$t6" "$t7" "$work" "$same" "$(rss "$work/push1.time")" "$(rss "$work/push2.time")" "$b1" "$b2" "$b3" <<'PY'
 import json, sys
 b, t0, t1, t2, t3, t4, t5, t6, t7 = int(sys.argv[1]), *map(float, sys.argv[2:10])
 work, same, rss1, rss2 = sys.argv[10], sys.argv[11], sys.argv[12], sys.argv[13]
+b1, b2, b3 = map(float, sys.argv[14:17])
 p1, p2 = (json.load(open(f"{work}/push{i}.json")) for i in (1, 2))
 mb = b / 1e6
-rows = [("vault push 1 (RabbitMQ)", t1 - t0), ("restic backup 1", t2 - t1), ("vault push 2 (5% changed)", t4 - t3),
-        ("restic backup 2", t5 - t4), ("vault restore", t6 - t5), ("restic restore", t7 - t6)]
+rows = [("vault push 1 (RabbitMQ)", t1 - t0), ("restic backup 1", t2 - t1), ("borg create 1", b1 - t2), ("vault push 2 (5% changed)", t4 - t3),
+        ("restic backup 2", t5 - t4), ("borg create 2", b2 - t5), ("vault restore", t6 - b2), ("restic restore", t7 - t6), ("borg extract", b3 - t7)]
 print(f"\ndataset: {mb:.0f} MB; restore {same} to the source")
 for name, s in rows:
     print(f"{name:28} {s:7.2f} s {mb / s:8.1f} MB/s")
@@ -54,5 +63,7 @@ print(f"bytes over the broker: push 1 {p1['bytesSent'] / 1e6:.1f} MB, push 2 {p2
       f"({p2['deduplicatedShare']:.1%} of push 2's segments were already in the vault)")
 print(f"peak RSS: push 1 {rss1} MB, push 2 {rss2} MB")
 print(f"ratios: push 1 / restic backup 1 = {(t2 - t1) / (t1 - t0):.2f}x throughput; "
-      f"push 2 time / restic backup 2 time = {(t4 - t3) / (t5 - t4):.2f}; restore = {(t7 - t6) / (t6 - t5):.2f}x restic's throughput")
+      f"push 2 time / restic backup 2 time = {(t4 - t3) / (t5 - t4):.2f}; restore = {(t7 - t6) / (t6 - b2):.2f}x restic's throughput")
+print(f"borg: push 1 / borg create 1 = {(b1 - t2) / (t1 - t0):.2f}x throughput; push 2 time / borg create 2 time = {(t4 - t3) / (b2 - t5):.2f}; "
+      f"restore = {(b3 - t7) / (t6 - b2):.2f}x borg's throughput")
 PY

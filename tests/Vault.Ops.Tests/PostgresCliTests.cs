@@ -46,6 +46,53 @@ public sealed class PostgresCliTests : IDisposable
         Assert.False(Directory.Exists(_temp.Sub("pg2")));
     }
 
+    /// <summary>
+    /// The rotation on a PostgreSQL vault run as the service role: the media inventory is cached in the read-model
+    /// schema the role was granted, read back by the next command, and agrees with a replay ('read-models verify').
+    /// </summary>
+    [Fact]
+    public async Task the_rotation_on_postgres_caches_its_media_inventory_in_the_read_model_schema_as_the_service_role()
+    {
+        await using (var connection = new NpgsqlConnection(Admin))
+        {
+            await connection.OpenAsync();
+            await using var role = new NpgsqlCommand("DO $$ BEGIN CREATE ROLE vault_service LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;", connection);
+            await role.ExecuteNonQueryAsync();
+        }
+
+        var schema = "rot_" + Guid.NewGuid().ToString("N")[..12];
+        var vault = _temp.Sub("pg");
+        Assert.Equal(0, (await Init("init", "--vault", vault, "--postgres", Admin, "--pg-schema", schema, "--grant-to", "vault_service")).ExitCode);
+        var asService = new Dictionary<string, string> { ["VAULT_POSTGRES"] = new NpgsqlConnectionStringBuilder(Admin) { Username = "vault_service" }.ToString() };
+        Task<CliRun> Run(params string[] args) => CliRun.RunWithAsync(asService, [.. args, "--vault", vault]);
+        Directory.CreateDirectory(_temp.Sub("src"));
+        await File.WriteAllBytesAsync(_temp.Sub("src/a.bin"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(300_000));
+
+        var configure = await Run("rotation", "configure");
+        var push = await Run("push", _temp.Sub("src"), "--set", "s1", "--source", "web", "--no-cache");
+        var run = await Run("rotation", "run", "--label-new-media");
+        var first = await Run("media", "list", "--json");
+        long cached;
+        await using (var connection = new NpgsqlConnection(Admin))
+        {
+            await connection.OpenAsync();
+            await using var count = new NpgsqlCommand($"SELECT count(*) FROM {schema}_read.snapshots WHERE name = 'rotation'", connection);
+            cached = (long)(await count.ExecuteScalarAsync())!;
+        }
+
+        var second = await Run("media", "list", "--json");
+        var verify = await Run("read-models", "verify");
+
+        Assert.True(configure.ExitCode == 0, configure.Error);
+        Assert.True(push.ExitCode == 0, push.Error);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.True(first.ExitCode == 0, first.Error);
+        Assert.Equal(1, cached);
+        Assert.Equal(first.Output, second.Output);
+        Assert.Contains(JsonDocument.Parse(second.Output).RootElement.EnumerateArray(), m => m.GetProperty("sets").GetArrayLength() > 0);
+        Assert.True(verify.ExitCode == 0, verify.Output + verify.Error);
+    }
+
     [Fact]
     public async Task an_unreachable_server_exits_5_and_leaves_no_half_made_vault()
     {

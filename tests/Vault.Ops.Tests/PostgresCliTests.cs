@@ -21,15 +21,19 @@ public sealed class PostgresCliTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
+    /// <summary>The INSERT/SELECT service role the tests run as (shared by every test; created once).</summary>
+    private static async Task EnsureServiceRoleAsync()
+    {
+        await using var connection = new NpgsqlConnection(Admin);
+        await connection.OpenAsync();
+        await using var role = new NpgsqlCommand("DO $$ BEGIN CREATE ROLE vault_service LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;", connection);
+        await role.ExecuteNonQueryAsync();
+    }
+
     [Fact]
     public async Task init_as_owner_then_tail_and_verify_as_the_service_role()
     {
-        await using (var connection = new NpgsqlConnection(Admin))
-        {
-            await connection.OpenAsync();
-            await using var role = new NpgsqlCommand("DO $$ BEGIN CREATE ROLE vault_service LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;", connection);
-            await role.ExecuteNonQueryAsync();
-        }
+        await EnsureServiceRoleAsync();
 
         var schema = "cli_" + Guid.NewGuid().ToString("N")[..12];
         var service = new NpgsqlConnectionStringBuilder(Admin) { Username = "vault_service" }.ToString();
@@ -53,12 +57,7 @@ public sealed class PostgresCliTests : IDisposable
     [Fact]
     public async Task the_rotation_on_postgres_caches_its_media_inventory_in_the_read_model_schema_as_the_service_role()
     {
-        await using (var connection = new NpgsqlConnection(Admin))
-        {
-            await connection.OpenAsync();
-            await using var role = new NpgsqlCommand("DO $$ BEGIN CREATE ROLE vault_service LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;", connection);
-            await role.ExecuteNonQueryAsync();
-        }
+        await EnsureServiceRoleAsync();
 
         var schema = "rot_" + Guid.NewGuid().ToString("N")[..12];
         var vault = _temp.Sub("pg");

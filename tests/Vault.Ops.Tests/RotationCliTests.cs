@@ -50,6 +50,16 @@ public sealed class RotationCliTests : IDisposable
     private Rotation.Core.RotationPolicy OffsiteElsewhere(Rotation.Core.RotationPolicy policy) =>
         policy with { Sites = [.. policy.Sites.Select(s => s.Offsite ? s with { Root = _temp.Sub(s.Name) } : s)] };
 
+    /// <summary>A vault (approvers alice and bob) with the default rotation, its off-site sites on storage of their own.</summary>
+    private async Task<TestApprovers> InitWithDefaultPolicyAsync()
+    {
+        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
+        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
+        await File.WriteAllTextAsync(_temp.Sub("policy.json"), OffsiteElsewhere(Rotation.Core.RotationPolicy.Default()).ToJson());
+        Assert.Equal(0, (await Run("rotation", "configure", "--policy", _temp.Sub("policy.json"))).ExitCode);
+        return keys;
+    }
+
     [Fact]
     public async Task losing_the_primary_loses_the_sites_kept_under_the_vault_directory_and_what_is_in_transit()
     {
@@ -165,10 +175,7 @@ public sealed class RotationCliTests : IDisposable
     [Fact]
     public async Task a_run_writes_a_set_the_read_models_were_made_to_hide()
     {
-        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
-        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
-        await File.WriteAllTextAsync(_temp.Sub("policy.json"), OffsiteElsewhere(Rotation.Core.RotationPolicy.Default()).ToJson());
-        Assert.Equal(0, (await Run("rotation", "configure", "--policy", _temp.Sub("policy.json"))).ExitCode);
+        var keys = await InitWithDefaultPolicyAsync();
         _clock.SetUtcNow(new DateTimeOffset(2026, 1, 4, 20, 0, 0, TimeSpan.Zero)); // a first Sunday: every pool writes
         WriteTree(_temp.Sub("web"), 0);
         WriteTree(_temp.Sub("db"), 3);
@@ -210,10 +217,7 @@ public sealed class RotationCliTests : IDisposable
     [Fact]
     public async Task an_edited_or_foreign_media_inventory_changes_what_is_shown_and_never_what_a_run_erases()
     {
-        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
-        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
-        await File.WriteAllTextAsync(_temp.Sub("policy.json"), OffsiteElsewhere(Rotation.Core.RotationPolicy.Default()).ToJson());
-        Assert.Equal(0, (await Run("rotation", "configure", "--policy", _temp.Sub("policy.json"))).ExitCode);
+        var keys = await InitWithDefaultPolicyAsync();
         _clock.SetUtcNow(new DateTimeOffset(2026, 1, 5, 20, 0, 0, TimeSpan.Zero)); // a Monday: the daily incremental
         WriteTree(_temp.Sub("web"), 0);
         Assert.Equal(0, (await Run("push", _temp.Sub("web"), "--set", "web-00", "--source", "web", "--no-cache")).ExitCode);
@@ -343,10 +347,7 @@ public sealed class RotationCliTests : IDisposable
     [Fact]
     public async Task media_are_shipped_received_and_lost_by_hand_and_a_lost_medium_no_longer_counts()
     {
-        var keys = await TestApprovers.CreateAsync(_temp.Sub("keys"), "alice", "bob");
-        Assert.Equal(0, (await CliRun.RunAtAsync(_clock, ["init", "--vault", _temp.Sub("vault"), .. keys.InitArguments])).ExitCode);
-        await File.WriteAllTextAsync(_temp.Sub("policy.json"), OffsiteElsewhere(Rotation.Core.RotationPolicy.Default()).ToJson());
-        Assert.Equal(0, (await Run("rotation", "configure", "--policy", _temp.Sub("policy.json"))).ExitCode);
+        var keys = await InitWithDefaultPolicyAsync();
         _clock.SetUtcNow(new DateTimeOffset(2026, 1, 4, 20, 0, 0, TimeSpan.Zero)); // a first Sunday
         WriteTree(_temp.Sub("source"), 0);
         Assert.Equal(0, (await Run("push", _temp.Sub("source"), "--set", "night-00", "--source", "web", "--no-cache")).ExitCode);

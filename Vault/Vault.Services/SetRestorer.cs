@@ -57,50 +57,54 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
             throw new VaultConfigurationException($"{root} is not empty; restore into a new or empty directory so nothing is overwritten.");
         Directory.CreateDirectory(root);
         var links = new List<(string Path, ManifestEntry Entry)>();
-        long files = 0, total = 0, segments = 0;
         var directories = new List<(string Path, ManifestEntry Entry)>();
+        var progress = new Totals(bytes);
         await using var reads = new SegmentPrefetch(store, manifest.Entries.Where(e => e.Type is "file" or "stream").SelectMany(e => e.Segments ?? []), ct);
-        foreach (var entry in manifest.Entries)
+        using var inFlight = new SemaphoreSlim(FilesInFlight);
+        var writers = new List<Task>();
+        var turn = Task.CompletedTask;
+        string? lastParent = null;
+        Exception? failure = null;
+        try
         {
-            var path = SafePath(root, entry.Path);
-            switch (entry.Type)
+            foreach (var entry in manifest.Entries)
             {
-                case "dir":
-                    Directory.CreateDirectory(path);
-                    directories.Add((path, entry));
-                    break;
-                case "symlink":
-                    links.Add((path, entry)); // made last: nothing is ever written through a link this restore made
-                    break;
-                case "file" or "stream":
-                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    // Preallocated to its size (one extent instead of many) and unbuffered: segments arrive in megabytes.
-                    try
-                    {
-                        await using var output = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, PreallocationSize = entry.Size, BufferSize = 0 });
-                        foreach (var _ in entry.Segments ?? [])
-                        {
-                            using var data = await reads.NextAsync();
-                            await output.WriteAsync(data.Memory, ct);
-                            total += data.Memory.Length;
-                            segments++;
-                            bytes?.Report(total);
-                        }
-                    }
-                    catch (VaultException ex) when (ex is SegmentCorruptException or SegmentNotFoundException or StorageCorruptException)
-                    {
-                        // Never leave a file that looks restored but is not: the partial one goes, and the message names it.
-                        File.Delete(path);
-                        throw new StorageCorruptException(
-                            $"File {entry.Path} of set {setId} cannot be restored: {ex.Message.TrimEnd('.')}. It was not written; the files before it in the set were. "
-                            + "Restore the set from a tape image ('vault media restore') or another copy, and run 'vault check --read-data' to see all damage.", ex);
-                    }
-
-                    Apply(path, entry);
-                    files++;
-                    break;
+                var path = SafePath(root, entry.Path);
+                switch (entry.Type)
+                {
+                    case "dir":
+                        Directory.CreateDirectory(path);
+                        directories.Add((path, entry));
+                        break;
+                    case "symlink":
+                        links.Add((path, entry)); // made last: nothing is ever written through a link this restore made
+                        break;
+                    case "file" or "stream":
+                        if (Path.GetDirectoryName(path) is { } parent && parent != lastParent)
+                            Directory.CreateDirectory(lastParent = parent);
+                        await inFlight.WaitAsync(reads.Stopping);
+                        var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                        writers.Add(WriteFileAsync(setId, path, entry, reads, turn, next, progress, inFlight));
+                        turn = next.Task;
+                        break;
+                }
             }
         }
+        catch (Exception ex)
+        {
+            failure = ex; // a writer's failure (the reads stopped), the caller's cancellation, or a path that cannot be made
+            await reads.StopAsync();
+        }
+
+        // Every writer has ended, having written its file whole or deleted it, before anything is reported.
+        await Task.WhenAll(writers).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // The first file that failed in manifest order says why; writers stopped because of it say nothing more.
+        if (writers.Where(w => w.IsFaulted).Select(w => w.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException) is { } failed)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
+        if (failure is not null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        if (writers.FirstOrDefault(w => !w.IsCompletedSuccessfully) is { } stopped)
+            await stopped;
 
         foreach (var (path, entry) in links)
         {
@@ -111,7 +115,99 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
 
         foreach (var (path, entry) in Enumerable.Reverse(directories))
             Apply(path, entry); // last, so writing files did not change their mtimes
-        return new RestoreResult(setId, files, total, segments);
+        return new RestoreResult(setId, progress.Files, progress.Bytes, progress.Segments);
+    }
+
+    /// <summary>
+    /// Files written at once: small files cost per-file system calls (create, write, close, mode, time) that would
+    /// otherwise wait for each other while the cores decompress (docs/benchmarks.md).
+    /// </summary>
+    private const int FilesInFlight = 8;
+
+    /// <summary>
+    /// Writes one file. Segments come from the read-ahead in manifest order, so each writer takes its segments when the
+    /// one before it has taken all of its own (<paramref name="turn"/>), then passes the turn on: a file of one
+    /// segment (most small files) is taken at once and written while the next files are taken. A file that cannot be
+    /// written whole is deleted: never a file that looks restored but is not.
+    /// </summary>
+    private static async Task WriteFileAsync(string setId, string path, ManifestEntry entry, SegmentPrefetch reads, Task turn, TaskCompletionSource next, Totals progress, SemaphoreSlim inFlight)
+    {
+        Task<SegmentLease>? taken = null;
+        var created = false;
+        try
+        {
+            try
+            {
+                await turn.WaitAsync(reads.Stopping);
+                var hashes = entry.Segments ?? [];
+                if (hashes.Count == 0)
+                    next.TrySetResult();
+                // Preallocated to its size (one extent instead of many) and unbuffered: segments arrive in megabytes.
+                await using var output = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, PreallocationSize = entry.Size, BufferSize = 0 });
+                created = true;
+                for (var i = 0; i < hashes.Count; i++)
+                {
+                    taken = await reads.TakeAsync();
+                    if (i == hashes.Count - 1)
+                        next.TrySetResult(); // this file has taken all it needs: the next one may take its own
+                    using var data = await taken;
+                    taken = null;
+                    await output.WriteAsync(data.Memory, reads.Stopping);
+                    reads.Written();
+                    progress.Add(data.Memory.Length);
+                }
+            }
+            catch (Exception ex)
+            {
+                if (taken is not null)
+                    reads.Abandon(taken);
+                if (created)
+                    File.Delete(path);
+                if (ex is VaultException vault and (SegmentCorruptException or SegmentNotFoundException or StorageCorruptException))
+                {
+                    throw new StorageCorruptException(
+                        $"File {entry.Path} of set {setId} cannot be restored: {vault.Message.TrimEnd('.')}. It was not written; the files restored before it was found were. "
+                        + "Restore the set from a tape image ('vault media restore') or another copy, and run 'vault check --read-data' to see all damage.", vault);
+                }
+
+                throw;
+            }
+            finally
+            {
+                next.TrySetResult();
+            }
+
+            Apply(path, entry);
+            progress.FileDone();
+        }
+        catch
+        {
+            await reads.StopAsync(); // the first failure stops the reads; every other writer stops and deletes its own file
+            throw;
+        }
+        finally
+        {
+            inFlight.Release();
+        }
+    }
+
+    /// <summary>What a restore wrote, counted by writers working at once.</summary>
+    private sealed class Totals(IProgress<long>? bytes)
+    {
+        private long _files, _bytes, _segments;
+
+        public long Files => Interlocked.Read(ref _files);
+        public long Bytes => Interlocked.Read(ref _bytes);
+        public long Segments => Interlocked.Read(ref _segments);
+
+        public void Add(long written)
+        {
+            Interlocked.Increment(ref _segments);
+            var total = Interlocked.Add(ref _bytes, written);
+            bytes?.Report(total);
+        }
+
+        public void FileDone() => Interlocked.Increment(ref _files);
     }
 
     /// <summary>Writes a stream set (or a tree's single file) to <paramref name="output"/>.</summary>
@@ -128,9 +224,13 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
         await using var reads = new SegmentPrefetch(store, hashes, ct);
         foreach (var _ in hashes)
         {
-            using var data = await reads.NextAsync();
-            await output.WriteAsync(data.Memory, ct);
-            total += data.Memory.Length;
+            using (var data = await await reads.TakeAsync())
+            {
+                await output.WriteAsync(data.Memory, ct);
+                total += data.Memory.Length;
+            }
+
+            reads.Written();
             segments++;
         }
 
@@ -140,12 +240,14 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
 
     /// <summary>
     /// Reads segments ahead, several at once (read, decompress and hash each on its own core), and hands them out in
-    /// manifest order; at most <see cref="Depth"/> segments are held at a time.
+    /// manifest order. At most <see cref="Depth"/> segments are read and not yet written (<see cref="Written"/>) at a
+    /// time, however many files take them, so memory stays bounded whatever the set's shape.
     /// </summary>
     private sealed class SegmentPrefetch : IAsyncDisposable
     {
         private const int Depth = 6;
-        private readonly System.Threading.Channels.Channel<Task<SegmentLease>> _ready = System.Threading.Channels.Channel.CreateBounded<Task<SegmentLease>>(Depth);
+        private readonly System.Threading.Channels.Channel<Task<SegmentLease>> _ready = System.Threading.Channels.Channel.CreateUnbounded<Task<SegmentLease>>();
+        private readonly SemaphoreSlim _held = new(Depth);
         private readonly CancellationTokenSource _stop;
         private readonly Task _producer;
 
@@ -157,7 +259,11 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
                 try
                 {
                     foreach (var hash in hashes)
-                        await _ready.Writer.WriteAsync(Task.Run(() => store.LeaseAsync(SegmentHash.Parse(hash), _stop.Token)), _stop.Token);
+                    {
+                        await _held.WaitAsync(_stop.Token);
+                        _ready.Writer.TryWrite(Task.Run(() => store.LeaseAsync(SegmentHash.Parse(hash), _stop.Token)));
+                    }
+
                     _ready.Writer.TryComplete();
                 }
                 catch (Exception ex)
@@ -167,7 +273,23 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
             });
         }
 
-        public async Task<SegmentLease> NextAsync() => await await _ready.Reader.ReadAsync(_stop.Token);
+        /// <summary>Cancelled when the restore stops: the caller's cancellation, or a writer's failure.</summary>
+        public CancellationToken Stopping => _stop.Token;
+
+        /// <summary>The next segment's read, in manifest order (awaiting it gives the segment).</summary>
+        public async Task<Task<SegmentLease>> TakeAsync() => await _ready.Reader.ReadAsync(_stop.Token);
+
+        /// <summary>A segment taken was written and its lease disposed: one more may be read ahead.</summary>
+        public void Written() => _held.Release();
+
+        /// <summary>A segment taken will not be written (its file failed): its lease is returned when the read ends.</summary>
+        public void Abandon(Task<SegmentLease> taken) => _ = taken.ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully)
+                t.Result.Dispose();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        public Task StopAsync() => _stop.CancelAsync();
 
         public async ValueTask DisposeAsync()
         {
@@ -187,6 +309,7 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
             }
 
             _stop.Dispose();
+            _held.Dispose();
         }
     }
 

@@ -109,6 +109,54 @@ public sealed class RoundTripTests
     }
 
     [Fact]
+    public async Task files_restored_at_once_come_out_whole_and_a_damaged_one_in_the_middle_leaves_no_partial_file_anywhere()
+    {
+        await using var vault = await TestVault.StartAsync();
+        var source = vault.Sub("source");
+        Directory.CreateDirectory(source);
+        var random = new Random(11);
+        // Small files (one segment each) around a large one of many segments: the writers of the small files after it
+        // wait for its segments to be taken in order; every file must come out whole.
+        for (var i = 0; i < 120; i++)
+        {
+            var bytes = new byte[random.Next(1, 40_000)];
+            random.NextBytes(bytes);
+            File.WriteAllBytes(Path.Combine(source, $"f{i:D3}.bin"), bytes);
+            if (i == 60)
+            {
+                var big = new byte[30 * 1024 * 1024];
+                random.NextBytes(big);
+                File.WriteAllBytes(Path.Combine(source, "f060-big.bin"), big);
+            }
+        }
+
+        File.WriteAllBytes(Path.Combine(source, "f200-empty.bin"), []);
+        var pushed = await vault.Pusher().PushTreeAsync(source, "web-1", "web", "nightly", null, CancellationToken.None);
+        await new SetRestorer(vault.Log, vault.Store).RestoreTreeAsync("web-1", vault.Sub("whole"), null, CancellationToken.None);
+        Trees.AssertSame(source, vault.Sub("whole"));
+
+        // One byte flipped in a middle segment of the large file.
+        var bigEntry = pushed.Manifest.Entries.Single(e => e.Path == "f060-big.bin");
+        Assert.True(bigEntry.Segments!.Count > 8, $"the large file has {bigEntry.Segments.Count} segments");
+        var damaged = Path.Combine(vault.Store.Root, bigEntry.Segments[bigEntry.Segments.Count / 2][..2], bigEntry.Segments[bigEntry.Segments.Count / 2] + ".zst");
+        File.SetUnixFileMode(damaged, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var stored = File.ReadAllBytes(damaged);
+        stored[stored.Length / 2] ^= 0x5A;
+        File.WriteAllBytes(damaged, stored);
+
+        var target = vault.Sub("restored");
+        var error = await Assert.ThrowsAsync<Vault.Core.Errors.StorageCorruptException>(() =>
+            new SetRestorer(vault.Log, vault.Store).RestoreTreeAsync("web-1", target, null, CancellationToken.None));
+
+        Assert.Contains("File f060-big.bin of set web-1 cannot be restored", error.Message);
+        Assert.False(File.Exists(Path.Combine(target, "f060-big.bin")), "the damaged file was left behind");
+        var left = Directory.GetFiles(target);
+        Assert.NotEmpty(left); // the files before it were written
+        foreach (var file in left)
+            Assert.True(File.ReadAllBytes(file).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(source, Path.GetFileName(file)))), $"{Path.GetFileName(file)} was left partial");
+    }
+
+    [Fact]
     public async Task a_stream_restores_exactly()
     {
         await using var vault = await TestVault.StartAsync();

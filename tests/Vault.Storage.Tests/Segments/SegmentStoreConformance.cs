@@ -22,7 +22,7 @@ public abstract class SegmentStoreConformance : IDisposable
         System.IO.Directory.Delete(Directory, recursive: true);
     }
 
-    private static byte[] Data(int length, int seed = 1)
+    protected static byte[] Data(int length, int seed = 1)
     {
         var data = new byte[length];
         new Random(seed).NextBytes(data);
@@ -198,5 +198,23 @@ public sealed class FileSegmentStoreConformance : SegmentStoreConformance
         Assert.Throws<SegmentCorruptException>(() => _store.Verify(hash));
         File.Delete(path);
         Assert.Throws<SegmentNotFoundException>(() => _store.Verify(hash));
+    }
+
+    [Fact]
+    public async Task a_prefix_directory_removed_after_the_store_made_it_is_made_again_on_the_next_write()
+    {
+        var first = Data(1000, seed: 10);
+        var firstHash = SegmentHash.Of(first);
+        var (second, secondHash) = Enumerable.Range(11, 100_000).Select(seed => Data(1000, seed)).Select(d => (d, SegmentHash.Of(d)))
+            .First(p => p.Item2.Hex[..2] == firstHash.Hex[..2] && p.Item2 != firstHash);
+        await _store.PutAsync(firstHash, first);
+        await _store.RemoveAsync(firstHash);
+        System.IO.Directory.Delete(Path.Combine(Directory, firstHash.Hex[..2]));
+
+        var put = await _store.PutAsync(secondHash, second);
+
+        Assert.True(put.Stored);
+        Assert.Equal(second, await _store.ReadAsync(secondHash));
+        Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(FileOf(secondHash)) & (UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite));
     }
 }

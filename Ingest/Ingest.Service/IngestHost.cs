@@ -18,6 +18,12 @@ public sealed record IngestHostOptions
     public int Concurrency { get; init; } = 8;
 
     /// <summary>
+    /// With no broker, a vault and a producer in the same process: messages go straight to the handler
+    /// (<see cref="DirectSender"/>) instead of through MassTransit's in-memory bus. What <c>vault push</c> uses.
+    /// </summary>
+    public bool Direct { get; init; }
+
+    /// <summary>
     /// The ingest queues' type: "classic" (one broker), or "quorum" (replicated by Raft across a RabbitMQ cluster, so a
     /// broker node lost loses no acknowledged message). A queue keeps the type it was declared with (docs/operations.md).
     /// </summary>
@@ -67,6 +73,12 @@ public sealed class IngestHost : IAsyncDisposable
             // A producer on RabbitMQ: plain AMQP, so the write-only producer account suffices (docs/wire-format.md).
             var producer = await AmqpProducer.StartAsync(amqp, name, router, options.StartTimeout, cancellationToken);
             return new IngestHost(null, null, new IngestClient(producer, router, IngestQueues.ReplyQueue(name), options.ReplyTimeout), producer);
+        }
+
+        if (options is { Amqp: null, Vault: { } own, Producer: { } producerName, Direct: true })
+        {
+            var handler = new IngestHandler(own.Log, own.Store, options.Clock);
+            return new IngestHost(null, null, new IngestClient(new DirectSender(handler, router, options.Clock, options.Concurrency), router, IngestQueues.ReplyQueue(producerName), options.ReplyTimeout));
         }
 
         var services = new ServiceCollection();

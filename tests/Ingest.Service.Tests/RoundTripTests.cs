@@ -6,13 +6,18 @@ using Vault.Services;
 
 namespace Ingest.Service.Tests;
 
-/// <summary>Push and restore through the in-memory transport: the embedded mode, through the same consumers as RabbitMQ.</summary>
+/// <summary>
+/// Push and restore through the in-memory transport (the same consumers as RabbitMQ) and, where marked, straight to
+/// the handler as `vault push` does (DirectSender).
+/// </summary>
 public sealed class RoundTripTests
 {
-    [Fact]
-    public async Task a_pushed_tree_restores_byte_for_byte_with_modes_mtimes_and_symlinks()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task a_pushed_tree_restores_byte_for_byte_with_modes_mtimes_and_symlinks(bool direct)
     {
-        await using var vault = await TestVault.StartAsync();
+        await using var vault = await TestVault.StartAsync(direct: direct);
         Trees.Generate(vault.Sub("source"), seed: 1);
 
         var pushed = await vault.Pusher().PushTreeAsync(vault.Sub("source"), "web-1", "web", "nightly", null, CancellationToken.None);
@@ -25,10 +30,12 @@ public sealed class RoundTripTests
         Assert.Equal(pushed.ManifestHash, state.Sealed!.ManifestHash);
     }
 
-    [Fact]
-    public async Task a_second_push_after_changing_5_percent_sends_at_most_10_percent_of_the_bytes()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task a_second_push_after_changing_5_percent_sends_at_most_10_percent_of_the_bytes(bool direct)
     {
-        await using var vault = await TestVault.StartAsync();
+        await using var vault = await TestVault.StartAsync(direct: direct);
         var source = vault.Sub("source");
         Trees.Generate(source, seed: 2, bigFileBytes: 40 * 1024 * 1024);
         var first = await vault.Pusher().PushTreeAsync(source, "web-1", "web", "nightly", null, CancellationToken.None);

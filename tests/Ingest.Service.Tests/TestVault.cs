@@ -35,7 +35,8 @@ public sealed class TestVault : IAsyncDisposable
     /// <param name="serviceAmqp">The service's own address (another account), when it is not <paramref name="amqp"/>.</param>
     /// <param name="producerName">The producer's name (its reply queue vault.reply.NAME), for an account made for that name.</param>
     /// <param name="postgres">The log in a fresh schema of the test PostgreSQL (ops/services.sh) instead of SQLite.</param>
-    public static async Task<TestVault> StartAsync(string? amqp = null, string? serviceAmqp = null, string? producerName = null, bool postgres = false, string queueType = "classic")
+    /// <param name="direct">With no broker: messages straight to the handler (DirectSender, as `vault push` does) instead of the in-memory bus.</param>
+    public static async Task<TestVault> StartAsync(string? amqp = null, string? serviceAmqp = null, string? producerName = null, bool postgres = false, string queueType = "classic", bool direct = false)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("vault-ingest-").FullName;
         ILogBackend backend = postgres
@@ -51,7 +52,7 @@ public sealed class TestVault : IAsyncDisposable
         var producer = producerName ?? "test-" + Guid.NewGuid().ToString("N")[..8];
         if (amqp is null)
         {
-            vault._producerHost = vault._serviceHost = await IngestHost.StartAsync(new IngestHostOptions { Vault = (log, vault.Store), Producer = producer });
+            vault._producerHost = vault._serviceHost = await IngestHost.StartAsync(new IngestHostOptions { Vault = (log, vault.Store), Producer = producer, Direct = direct });
         }
         else
         {

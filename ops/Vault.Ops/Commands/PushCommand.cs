@@ -47,10 +47,10 @@ public static class PushCommand
         {
             var directory = GlobalOptions.VaultDirectory(parse, context);
             (_, log) = await VaultOpener.OpenAsync(directory, GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
-            options = options with { Vault = (log, new FileSegmentStore(VaultOpener.SegmentsDirectory(directory))) };
+            options = options with { Vault = (log, new FileSegmentStore(VaultOpener.SegmentsDirectory(directory))), Direct = true }; // no bus: the handler in this process
         }
 
-        // The bus starts (about 0.3 s) while the push walks the tree and reads changed files: it is needed only to ask and send.
+        // A bus (about 0.3 s to start) starts while the push walks the tree and reads changed files: it is needed only to ask and send.
         var starting = Task.Run(() => IngestHost.StartAsync(options, ct), ct);
 
         var progress = json ? null : new ProgressLine(context);

@@ -35,23 +35,31 @@ sleep 4
 restic init -q -r "$work/restic"
 borg init --encryption=none "$work/borg"
 
-t0=$(now); /usr/bin/time -v -o "$work/push1.time" dotnet "$cli" push "$work/data" --set b1 --source bench --amqp "$VAULT_TEST_AMQP" --json >"$work/push1.json"; t1=$(now)
-restic backup -q -r "$work/restic" "$work/data"; t2=$(now)
-borg create --compression zstd,3 "$work/borg::b1" "$work/data"; b1=$(now)
+# Each step starts after sync: none waits on the writeback of what the step before it wrote (fsyncs would).
+sync; t0=$(now); /usr/bin/time -v -o "$work/push1.time" dotnet "$cli" push "$work/data" --set b1 --source bench --amqp "$VAULT_TEST_AMQP" --json >"$work/push1.json"; t1=$(now)
+sync; s2=$(now); restic backup -q -r "$work/restic" "$work/data"; t2=$(now)
+sync; s3=$(now); borg create --compression zstd,3 "$work/borg::b1" "$work/data"; b1=$(now)
 python3 ops/change-dataset.py "$work/data"
-t3=$(now); /usr/bin/time -v -o "$work/push2.time" dotnet "$cli" push "$work/data" --set b2 --source bench --amqp "$VAULT_TEST_AMQP" --json >"$work/push2.json"; t4=$(now)
-restic backup -q -r "$work/restic" "$work/data"; t5=$(now)
-borg create --compression zstd,3 "$work/borg::b2" "$work/data"; b2=$(now)
-vault restore b2 --to "$work/restored" >/dev/null; t6=$(now)
-restic restore -q -r "$work/restic" latest --target "$work/restic-restored"; t7=$(now)
-mkdir -p "$work/borg-restored"; (cd "$work/borg-restored" && borg extract "$work/borg::b2"); b3=$(now)
+sync; t3=$(now); /usr/bin/time -v -o "$work/push2.time" dotnet "$cli" push "$work/data" --set b2 --source bench --amqp "$VAULT_TEST_AMQP" --json >"$work/push2.json"; t4=$(now)
+sync; s5=$(now); restic backup -q -r "$work/restic" "$work/data"; t5=$(now)
+sync; s6=$(now); borg create --compression zstd,3 "$work/borg::b2" "$work/data"; b2=$(now)
+sync; s7=$(now); vault restore b2 --to "$work/restored" >/dev/null; t6=$(now)
+sync; s8=$(now); restic restore -q -r "$work/restic" latest --target "$work/restic-restored"; t7=$(now)
+mkdir -p "$work/borg-restored"; sync; s9=$(now); (cd "$work/borg-restored" && borg extract "$work/borg::b2"); b3=$(now)
 diff -r "$work/data" "$work/restored" >/dev/null && same=identical || same=DIFFERENT
 
-python3 - "$bytes" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" "$t6" "$t7" "$work" "$same" "$(rss "$work/push1.time")" "$(rss "$work/push2.time")" "$b1" "$b2" "$b3" <<'PY'
+python3 - "$bytes" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" "$t6" "$t7" "$work" "$same" "$(rss "$work/push1.time")" "$(rss "$work/push2.time")" "$b1" "$b2" "$b3" "$s2" "$s3" "$s5" "$s6" "$s7" "$s8" "$s9" <<'PY'
 import json, sys
 b, t0, t1, t2, t3, t4, t5, t6, t7 = int(sys.argv[1]), *map(float, sys.argv[2:10])
 work, same, rss1, rss2 = sys.argv[10], sys.argv[11], sys.argv[12], sys.argv[13]
 b1, b2, b3 = map(float, sys.argv[14:17])
+s2, s3, s5, s6, s7, s8, s9 = map(float, sys.argv[17:24])
+# each step's own time (the syncs between steps excluded): rewritten as contiguous marks for the lines below
+t2, b1 = t1 + (t2 - s2), t1 + (t2 - s2) + (b1 - s3)
+t5, b2 = t4 + (t5 - s5), t4 + (t5 - s5) + (b2 - s6)
+t6 = b2 + (t6 - s7)
+t7 = t6 + (t7 - s8)
+b3 = t7 + (b3 - s9)
 p1, p2 = (json.load(open(f"{work}/push{i}.json")) for i in (1, 2))
 mb = b / 1e6
 rows = [("vault push 1 (RabbitMQ)", t1 - t0), ("restic backup 1", t2 - t1), ("borg create 1", b1 - t2), ("vault push 2 (5% changed)", t4 - t3),

@@ -150,7 +150,7 @@ public sealed class AmqpProducer : IIngestSender, IAsyncDisposable
     {
         if (message is PutSegment segment)
         {
-            return (segment.Data ?? [], new BasicProperties
+            return (segment.Data ?? ReadOnlyMemory<byte>.Empty, new BasicProperties
             {
                 ContentType = SegmentWireFormat.MediaType, Persistent = true,
                 Headers = new Dictionary<string, object?>

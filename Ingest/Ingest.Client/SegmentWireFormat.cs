@@ -45,7 +45,7 @@ public sealed class SegmentWireFormat : ISerializerFactory, IMessageSerializer, 
         context.Headers.Set(LengthHeader, segment.Length.ToString(CultureInfo.InvariantCulture));
         context.Headers.Set(EncodingHeader, segment.Encoding);
         context.Headers.Set(ReplyToHeader, segment.ReplyTo);
-        return new BytesMessageBody(segment.Data ?? []);
+        return new BytesMessageBody(segment.Data?.ToArray() ?? []); // a copy: the bus may hold the body after the send
     }
 
     public ConsumeContext Deserialize(ReceiveContext receiveContext) =>
@@ -63,7 +63,7 @@ public sealed class SegmentWireFormat : ISerializerFactory, IMessageSerializer, 
             Length = long.TryParse(Text(headers, LengthHeader), NumberStyles.Integer, CultureInfo.InvariantCulture, out var length) ? length : -1,
             Encoding = Text(headers, EncodingHeader) ?? "",
             ReplyTo = Text(headers, ReplyToHeader) ?? "",
-            Data = body.GetBytes() is { Length: > 0 } bytes ? bytes : null, // no segment is empty: an empty body is missing data
+            Data = body.GetBytes() is { Length: > 0 } bytes ? (ReadOnlyMemory<byte>?)bytes : null, // no segment is empty: an empty body is missing data
         };
         return new Context(segment, new RawMessageContext(headers, destinationAddress, RawSerializerOptions.AnyMessageType));
     }

@@ -12,6 +12,10 @@ public sealed record PutSegment
     [JsonPropertyName("length")] public long Length { get; init; } = -1;
     /// <summary>"zstd" (one zstd frame) or "identity".</summary>
     [JsonPropertyName("encoding")] public string Encoding { get; init; } = "";
-    [JsonPropertyName("data")] public byte[]? Data { get; init; }
+    /// <summary>
+    /// The bytes (base64 in JSON; the whole body in the binary form). A slice, so a producer may lend a pooled buffer:
+    /// it is read only until the message is answered (docs/architecture.md, "Buffers").
+    /// </summary>
+    [JsonPropertyName("data")] public ReadOnlyMemory<byte>? Data { get; init; }
     [JsonPropertyName("replyTo")] public string ReplyTo { get; init; } = "";
 }

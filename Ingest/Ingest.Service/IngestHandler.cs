@@ -63,10 +63,10 @@ public sealed partial class IngestHandler(IEventLog log, ISegmentStore store, Ti
         try
         {
             put = m.Encoding == "zstd"
-                ? await store.PutCompressedAsync(hash, m.Length, m.Data, ct)
-                : m.Data!.Length != m.Length
-                    ? throw new SegmentRejectedException("length-mismatch", $"The segment has {m.Data.Length} bytes, not the declared {m.Length}.")
-                    : await store.PutAsync(hash, m.Data, ct);
+                ? await store.PutCompressedAsync(hash, m.Length, m.Data!.Value, ct)
+                : m.Data!.Value.Length != m.Length
+                    ? throw new SegmentRejectedException("length-mismatch", $"The segment has {m.Data.Value.Length} bytes, not the declared {m.Length}.")
+                    : await store.PutAsync(hash, m.Data.Value, ct);
         }
         catch (SegmentRejectedException ex)
         {

@@ -159,6 +159,9 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
             }
             catch (Exception ex)
             {
+                // Stopped before the turn passes on (finally, below): a writer that failed before taking all of its
+                // segments must never let the next file take them as its own.
+                reads.Stop();
                 if (taken is not null)
                     reads.Abandon(taken);
                 if (created)
@@ -290,6 +293,9 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         public Task StopAsync() => _stop.CancelAsync();
+
+        /// <summary>Stops at once, before the caller goes on: every later take, wait and read sees it cancelled.</summary>
+        public void Stop() => _stop.Cancel();
 
         public async ValueTask DisposeAsync()
         {

@@ -14,7 +14,6 @@ namespace Ingest.Service;
 /// </summary>
 public sealed class DirectSender(IngestHandler handler, ReplyRouter router, TimeProvider clock, int concurrency) : IIngestSender
 {
-    private static readonly TimeSpan[] RetryIntervals = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
     private readonly SemaphoreSlim _slots = new(concurrency);
 
     public async Task SendAsync<T>(string queue, T message, CancellationToken ct) where T : class
@@ -48,9 +47,9 @@ public sealed class DirectSender(IngestHandler handler, ReplyRouter router, Time
                     _ => throw new ArgumentException($"No ingest message is a {message.GetType().Name}.", nameof(message)),
                 };
             }
-            catch (Exception ex) when (ex is not (OperationCanceledException or ArgumentException) && attempt < RetryIntervals.Length)
+            catch (Exception ex) when (ex is not (OperationCanceledException or ArgumentException) && attempt < IngestBus.RetryIntervals.Length)
             {
-                await Task.Delay(RetryIntervals[attempt], clock, ct);
+                await Task.Delay(IngestBus.RetryIntervals[attempt], clock, ct);
             }
             catch (StorageUnavailableException ex)
             {

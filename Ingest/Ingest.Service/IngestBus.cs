@@ -19,6 +19,9 @@ public static class IngestBus
         bus.AddConsumer<QuerySegmentsConsumer>();
     }
 
+    /// <summary>How long a message that failed on a storage hiccup waits before each retry, on the bus and in-process alike.</summary>
+    public static TimeSpan[] RetryIntervals => [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
+
     /// <summary>
     /// Plain JSON in and out, whatever the message type: every queue here carries one shape. Segments are sent in their
     /// binary form (bytes as the body, fields as headers) and accepted in either form.
@@ -58,7 +61,7 @@ public static class IngestBus
             {
                 r.Ignore<IngestRejectedException>();
                 r.Ignore<UnreadableMessageException>();
-                r.Intervals(100, 500, 2000, 5000);
+                r.Intervals(RetryIntervals);
             });
             e.UseFilter(new EmptyBodyFilter(kind));
             // Every failure ends here after the retries: answer the producer, then move the message to _error with the

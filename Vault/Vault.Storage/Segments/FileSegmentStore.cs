@@ -392,13 +392,13 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     /// A new file, created read-only (0444: the mode applies to later opens, this descriptor may still write), so no
     /// chmod follows each write.
     /// </summary>
-    private static FileStream CreateReadOnly(string path) => new(path, OperatingSystem.IsWindows()
-        ? new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1, Options = FileOptions.Asynchronous }
-        : new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1, Options = FileOptions.Asynchronous,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
-        });
+    private static FileStream CreateReadOnly(string path)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1, Options = FileOptions.Asynchronous };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        return new FileStream(path, options);
+    }
 
     private readonly bool[] _prefixMade = new bool[256];
 

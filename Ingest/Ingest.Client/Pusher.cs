@@ -133,7 +133,7 @@ public sealed class Pusher
 
         /// <summary>Frames lent to messages in flight: as many per size as the window lets fly.</summary>
         private readonly System.Buffers.ArrayPool<byte> _frames;
-        private readonly Compressor _compressor; // segments are compressed one at a time
+        private readonly System.Collections.Concurrent.ConcurrentBag<Compressor> _compressors = []; // managed zstd: one context per compression at once
         private readonly List<Task> _inFlight = [];
         private readonly HashSet<string> _known = new(StringComparer.Ordinal);
         private readonly long _started;
@@ -148,7 +148,6 @@ public sealed class Pusher
             _ct = ct;
             _window = new SemaphoreSlim(pusher._options.Window);
             _frames = System.Buffers.ArrayPool<byte>.Create(32 << 20, pusher._options.Window);
-            _compressor = new Compressor(pusher._options.CompressionLevel);
             _started = pusher.Clock.GetTimestamp();
             _opened = OpenAsync(pusher._client, open, ct);
         }
@@ -205,9 +204,6 @@ public sealed class Pusher
 
         public async ValueTask DisposeAsync()
         {
-            foreach (var (_, _, chunk) in _pending)
-                chunk.Dispose();
-
             try
             {
                 await Task.WhenAll(_inFlight);
@@ -217,8 +213,14 @@ public sealed class Pusher
                 // the first failure was already thrown to the caller
             }
 
+            // After the sends: a chunk handed to one may still be in its compressor until then (disposing twice is harmless).
+            foreach (var (_, _, chunk) in _pending)
+                chunk.Dispose();
+
             _window.Dispose();
-            _compressor.Dispose();
+            _compressing.Dispose();
+            foreach (var compressor in _compressors)
+                compressor.Dispose();
         }
 
         /// <summary>
@@ -231,6 +233,13 @@ public sealed class Pusher
         private const long MaxInFlightBytes = 24 * 1024 * 1024;
 
         private long _inFlightBytes;
+        private long _bytesSent;
+
+        /// <summary>
+        /// Chunks handed to compression and not yet compressed: one per core. More would only wait for a core while
+        /// holding their chunk buffers (the segment pool keeps four per size; past that each is a fresh array).
+        /// </summary>
+        private readonly SemaphoreSlim _compressing = new(Environment.ProcessorCount);
 
         private async Task FlushAsync()
         {
@@ -242,25 +251,39 @@ public sealed class Pusher
             var present = await client.QueryAsync(unknown, _ct);
             foreach (var (sequence, hash, chunk) in pending)
             {
-                using var data = chunk;
                 if (!_known.Add(hash) || present.Contains(hash))
                 {
+                    chunk.Dispose();
                     _totals = _totals with { SegmentsDeduplicated = _totals.SegmentsDeduplicated + 1 };
                     continue;
                 }
 
-                await _window.WaitAsync(_ct);
+                try
+                {
+                    await _window.WaitAsync(_ct);
+                }
+                catch
+                {
+                    chunk.Dispose();
+                    throw;
+                }
+
                 _inFlight.RemoveAll(t => t.IsCompletedSuccessfully);
                 if (_inFlight.FirstOrDefault(t => t.IsFaulted) is { } failed)
+                {
+                    chunk.Dispose();
+                    _window.Release();
                     await failed; // surface the first refusal now
-                var (buffer, length) = Compress(data.Memory.Span);
-                // The window bounds the count in flight; this bounds the bytes, so eight 8 MiB segments cannot pile up.
-                while (Interlocked.Read(ref _inFlightBytes) + length > MaxInFlightBytes && _inFlight.FirstOrDefault(t => !t.IsCompleted) is not null)
+                }
+
+                // The window bounds the count in flight; this bounds the bytes, so eight 8 MiB segments cannot pile up
+                // (counted at the plain length until the frame is made, then at the frame's).
+                while (Interlocked.Read(ref _inFlightBytes) + chunk.Length > MaxInFlightBytes && _inFlight.FirstOrDefault(t => !t.IsCompleted) is not null)
                     await Task.WhenAny(_inFlight.Where(t => !t.IsCompleted));
-                var message = new PutSegment { SetId = _setId, Sequence = sequence, Sha256 = hash, Length = data.Length, Encoding = "zstd", Data = buffer.AsMemory(0, length) };
-                _totals = _totals with { SegmentsSent = _totals.SegmentsSent + 1, BytesSent = _totals.BytesSent + length };
-                Interlocked.Add(ref _inFlightBytes, length);
-                _inFlight.Add(SendAsync(client, message, buffer));
+                Interlocked.Add(ref _inFlightBytes, chunk.Length);
+                _totals = _totals with { SegmentsSent = _totals.SegmentsSent + 1 };
+                await _compressing.WaitAsync(CancellationToken.None); // released by a compression that ends, whatever its outcome
+                _inFlight.Add(Task.Run(() => CompressAndSendAsync(client, sequence, hash, chunk)));
             }
 
             pending.Clear();
@@ -280,7 +303,7 @@ public sealed class Pusher
             {
                 var length = Vault.Core.Compression.NativeZstd.Available && data.Length > 0
                     ? Vault.Core.Compression.NativeZstd.Compress(data, buffer, _pusher._options.CompressionLevel)
-                    : _compressor.Wrap(data, buffer);
+                    : WrapManaged(data, buffer);
                 return (buffer, length);
             }
             catch
@@ -290,8 +313,51 @@ public sealed class Pusher
             }
         }
 
-        private async Task SendAsync(IngestClient client, PutSegment message, byte[] buffer)
+        private int WrapManaged(ReadOnlySpan<byte> data, byte[] buffer)
         {
+            if (!_compressors.TryTake(out var compressor))
+                compressor = new Compressor(_pusher._options.CompressionLevel);
+            try
+            {
+                return compressor.Wrap(data, buffer);
+            }
+            finally
+            {
+                _compressors.Add(compressor);
+            }
+        }
+
+        /// <summary>
+        /// Compresses one chunk and sends its frame, on a pool thread: the push's own flow goes on reading, cutting
+        /// and hashing meanwhile, so on a machine with more than one core the compression (the largest single cost of
+        /// a push) is not in series with the reading (docs/architecture.md, "Push").
+        /// </summary>
+        private async Task CompressAndSendAsync(IngestClient client, long sequence, string hash, PooledChunk chunk)
+        {
+            byte[] buffer;
+            int length, plain;
+            using (chunk)
+            {
+                plain = chunk.Length;
+                try
+                {
+                    (buffer, length) = Compress(chunk.Memory.Span);
+                }
+                catch
+                {
+                    Interlocked.Add(ref _inFlightBytes, -plain);
+                    _window.Release();
+                    throw;
+                }
+                finally
+                {
+                    _compressing.Release();
+                }
+            }
+
+            Interlocked.Add(ref _inFlightBytes, length - plain);
+            Interlocked.Add(ref _bytesSent, length);
+            var message = new PutSegment { SetId = _setId, Sequence = sequence, Sha256 = hash, Length = plain, Encoding = "zstd", Data = buffer.AsMemory(0, length) };
             try
             {
                 await client.PutAsync(message, _ct);
@@ -301,15 +367,15 @@ public sealed class Pusher
             }
             finally
             {
-                Interlocked.Add(ref _inFlightBytes, -message.Data!.Value.Length);
+                Interlocked.Add(ref _inFlightBytes, -length);
                 _window.Release();
             }
         }
 
         private void Report(PushProgress totals)
         {
-            _totals = totals;
-            _progress?.Report(totals);
+            _totals = totals with { BytesSent = Interlocked.Read(ref _bytesSent) };
+            _progress?.Report(_totals);
         }
     }
 }

@@ -28,6 +28,12 @@ public sealed class RoundTripTests
         var (state, _) = await new BackupSets(vault.Log).LoadAsync("web-1");
         Assert.Equal(SetStatus.Sealed, state.Status);
         Assert.Equal(pushed.ManifestHash, state.Sealed!.ManifestHash);
+        // Frames are compressed on several threads at once: the totals still count each sent frame once, exactly
+        // (every file in the fresh store is a sent segment's frame, besides the manifest's).
+        var manifest = state.Sealed.ManifestHash + ".zst";
+        var frames = new DirectoryInfo(Path.Combine(vault.Directory, "segments")).EnumerateFiles("*.zst", SearchOption.AllDirectories).Where(f => f.Name != manifest).ToList();
+        Assert.Equal(frames.Count, pushed.Totals.SegmentsSent);
+        Assert.Equal(frames.Sum(f => f.Length), pushed.Totals.BytesSent);
     }
 
     [Theory]

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Embedded push and restore (no broker), the vault with the system libzstd and with ZstdSharp (VAULT_ZSTD=managed),
 # restic and borg (no encryption, zstd 3), interleaved, three runs, whole-process times and peak RSS (docs/benchmarks.md).
-# Each timed command starts after sync, so none waits on the writeback of what the one before it wrote.
+# Each timed command starts after sync, so none waits on the writeback of what the one before it wrote. Nothing is
+# deleted between timed steps: a run's repositories and restores are removed after the run, 31 s before the next,
+# because ext4 without a journal (this machine's root) skips inodes deleted in the last 30 s one by one when it
+# allocates new ones, which taxed whichever tool created many files just after a deletion (docs/benchmarks.md).
 # Usage: ops/bench-embedded.sh [MiB] [--small-files]   (default 1024; the dataset shape of ops/gen-dataset.py;
 # installs restic with apt-get when missing)
 set -u
@@ -18,21 +21,21 @@ trap 'rm -rf "$d"' EXIT
 python3 ops/gen-dataset.py "$d/data" "$size" $shape >/dev/null
 export RESTIC_PASSWORD=bench
 for run in 1 2 3; do
+  [ $run -gt 1 ] && { rm -rf $d/v-* $d/r-* $d/restic $d/rr $d/borg $d/rb; sync; sleep 31; }
   for mode in native managed; do
-    rm -rf $d/v $d/r-$mode
     if [ $mode = managed ]; then export VAULT_ZSTD=managed; else unset VAULT_ZSTD; fi
-    dotnet $cli init --vault $d/v --approver alice=$(python3 -c "print('ab'*32)") --approver bob=$(python3 -c "print('cd'*32)") >/dev/null
-    sync; /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" dotnet $cli push $d/data --vault $d/v --set s1 --source web --no-cache >/dev/null 2>&1; p=$(cat "$d/t")
-    sync; /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" dotnet $cli restore s1 --vault $d/v --to $d/r-$mode >/dev/null 2>&1; r=$(cat "$d/t")
+    dotnet $cli init --vault $d/v-$mode --approver alice=$(python3 -c "print('ab'*32)") --approver bob=$(python3 -c "print('cd'*32)") >/dev/null
+    sync; /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" dotnet $cli push $d/data --vault $d/v-$mode --set s1 --source web --no-cache >/dev/null 2>&1; p=$(cat "$d/t")
+    sync; /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" dotnet $cli restore s1 --vault $d/v-$mode --to $d/r-$mode >/dev/null 2>&1; r=$(cat "$d/t")
     echo "run $run vault-$mode push: $p  restore: $r"
   done
   unset VAULT_ZSTD
-  rm -rf $d/restic $d/rr; restic init -r $d/restic -q >/dev/null
+  restic init -r $d/restic -q >/dev/null
   sync; /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" restic -r $d/restic backup -q $d/data >/dev/null 2>&1; p=$(cat "$d/t")
   sync; /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" restic -r $d/restic restore latest -q --target $d/rr >/dev/null 2>&1; r=$(cat "$d/t")
   echo "run $run restic push: $p  restore: $r"
   # borg 1.2, as issue "Speed" measured it: no encryption, zstd level 3 (one process, same data, same disk)
-  rm -rf $d/borg $d/rb; mkdir -p $d/rb; borg init --encryption=none $d/borg
+  mkdir -p $d/rb; borg init --encryption=none $d/borg
   sync; /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" borg create --compression zstd,3 $d/borg::s1 $d/data >/dev/null 2>&1; p=$(cat "$d/t")
   sync; (cd $d/rb && /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" borg extract $d/borg::s1 >/dev/null 2>&1); r=$(cat "$d/t")
   echo "run $run borg push: $p  restore: $r"

@@ -67,6 +67,16 @@ public sealed class StorageFailureTests
             Assert.Contains("No space left on device", failure.Message);
             Assert.Contains(direct ? "running the same push again completes it" : "send the same message again later", failure.Message);
             Assert.Empty(Directory.EnumerateFiles(vault.Store.Root, ".tmp-*", SearchOption.AllDirectories));
+            // Whatever the full disk let through is a whole segment under its own name, and nothing else is there
+            // (a segment is written unnamed and named once durable; one that did not fit left no name at all).
+            var left = Directory.EnumerateFiles(vault.Store.Root, "*", SearchOption.AllDirectories).ToList();
+            Assert.NotEmpty(left);
+            foreach (var file in left)
+            {
+                Assert.True(SegmentHash.TryParse(Path.GetFileNameWithoutExtension(file), out var stored) && file.EndsWith(".zst", StringComparison.Ordinal), $"{file} is not a segment");
+                vault.Store.Verify(stored); // throws SegmentCorruptException for a partial or damaged frame
+            }
+
             Assert.NotEqual(Vault.Core.Sets.SetStatus.Sealed, (await new BackupSets(vault.Log).LoadAsync("full-1")).State.Status);
             Assert.True((await Vault.Storage.Log.LogVerifier.VerifyAsync(vault.Log)).Intact); // what was stored before the disk filled stays recorded and intact
 

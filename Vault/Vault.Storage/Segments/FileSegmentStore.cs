@@ -14,12 +14,18 @@ public sealed record SegmentStoreOptions
 
     /// <summary>zstd level for segments that arrive uncompressed; level 3 is zstd's default, 1 is faster.</summary>
     public int CompressionLevel { get; init; } = 3;
+
+    /// <summary>
+    /// On Linux, write each segment as an unnamed file and name it once durable (O_TMPFILE, linkat) instead of under a
+    /// temporary name; false forces the temporary-name path every platform has (tests run both).
+    /// </summary>
+    public bool UnnamedTemporaryFiles { get; init; } = true;
 }
 
 /// <summary>
-/// Segments as files under a root: <c>ab/abcdef….zst</c>, a zstd frame of the plaintext. Written to a temporary file,
-/// fsynced, renamed into place (never over an existing one), made read-only, and the directory fsynced, so a segment
-/// is either whole and durable or absent.
+/// Segments as files under a root: <c>ab/abcdef….zst</c>, a zstd frame of the plaintext. Written read-only into an
+/// unnamed file (Linux) or under a temporary name, fsynced, given its final name (never over an existing one), and the
+/// directory fsynced, so a segment is either whole and durable or absent.
 /// </summary>
 public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? options = null) : ISegmentStore
 {
@@ -29,6 +35,9 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     private static Decompressor? _decompressor;
 
     public string Root { get; } = Path.GetFullPath(root);
+
+    /// <summary>Whether segments are written as unnamed files and named once durable (Linux, unless unsupported here).</summary>
+    public bool WritesUnnamed => UnnamedTemporaryFiles.Usable(_options);
 
     public async Task<SegmentPut> PutAsync(SegmentHash hash, ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken = default)
     {
@@ -331,7 +340,6 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     {
         var final = PathOf(hash);
         var directory = Path.GetDirectoryName(final)!;
-        var temp = Path.Combine(directory, $".tmp-{Guid.NewGuid():N}");
         // Of the bytes about to be written (in cache now): recorded in the log, so a scrub checks them without decompressing.
         var storedSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(frame.Span));
         var prefix = int.Parse(hash.Hex.AsSpan(0, 2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture);
@@ -345,6 +353,105 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
                 Volatile.Write(ref _prefixMade[prefix], true);
             }
 
+            if (UnnamedTemporaryFiles.Usable(_options) && WriteUnnamed(directory, final, frame.Span) is { } published)
+            {
+                if (!published)
+                    return new SegmentPut(hash, false, new FileInfo(final).Length); // another writer stored it first
+                SyncDirectory(directory);
+                return new SegmentPut(hash, true, frame.Length, storedSha256);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unavailable(ex);
+        }
+
+        return await WriteNamedAsync(hash, final, directory, frame, storedSha256, cancellationToken);
+    }
+
+    private StorageUnavailableException Unavailable(Exception ex) =>
+        // A full disk, a read-only or vanished mount: nothing partial stays.
+        new($"The segment store at {Root} could not be written ({ex.Message.TrimEnd('.')}); nothing partial was kept. Free space or fix the mount, then send the segment again.", ex);
+
+    /// <summary>
+    /// Linux: the frame written into an unnamed file of the prefix directory (<c>O_TMPFILE</c>), fsynced, then given
+    /// its final name with <c>linkat</c>, which fails when the name exists, so a name appears only over durable bytes
+    /// and of many writers of one segment exactly one publishes it. No temporary name is created and removed (two
+    /// directory changes fewer per segment), and a failed or interrupted write leaves nothing with a name. Null when
+    /// this file system or kernel has no unnamed files (the caller then writes under a temporary name).
+    /// </summary>
+    private static bool? WriteUnnamed(string directory, string final, ReadOnlySpan<byte> frame)
+    {
+        const int ReadOnlyMode = 0x124; // 0444: later opens cannot write; this descriptor still can
+        var fd = OpenUnnamed(directory, UnnamedTemporaryFiles.Flags, ReadOnlyMode);
+        if (fd < 0 && Marshal.GetLastPInvokeError() == 2) // ENOENT: the prefix directory was removed since it was made
+        {
+            Directory.CreateDirectory(directory);
+            fd = OpenUnnamed(directory, UnnamedTemporaryFiles.Flags, ReadOnlyMode);
+        }
+
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is 95 or 21 or 22) // EOPNOTSUPP, EISDIR, EINVAL: no unnamed files here
+            {
+                UnnamedTemporaryFiles.Unsupported();
+                return null;
+            }
+
+            throw new IOException($"creating a file in {directory} failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+
+        using var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+        RandomAccess.Write(handle, frame, 0);
+        if (Fsync(fd) != 0)
+            throw new IOException($"fsync of a new segment in {directory} failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        if (LinkAt(AtFdCwd, $"/proc/self/fd/{fd}", AtFdCwd, final, AtSymlinkFollow) == 0)
+            return true;
+        var linkErrno = Marshal.GetLastPInvokeError();
+        if (linkErrno == 17) // EEXIST
+            return false;
+        if (linkErrno == 2) // ENOENT: the prefix directory went meanwhile; the named path makes it again
+            return null;
+        if (linkErrno is 1 or 18 or 95 or 31 or 38) // EPERM, EXDEV, EOPNOTSUPP, EMLINK, ENOSYS: no hard links here
+        {
+            UnnamedTemporaryFiles.Unsupported();
+            return null;
+        }
+
+        throw new IOException($"naming a new segment {final} failed: {Marshal.GetPInvokeErrorMessage(linkErrno)}");
+    }
+
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkFollow = 0x400;
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int OpenUnnamed(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "linkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int LinkAt(int oldDirectory, string oldPath, int newDirectory, string newPath, int flags);
+
+    /// <summary>Whether segments are written as unnamed files first (Linux on x64 or arm64, where the flags are known).</summary>
+    private static class UnnamedTemporaryFiles
+    {
+        /// <summary>O_TMPFILE | O_WRONLY | O_CLOEXEC on x64 and arm64 (the generic flag values).</summary>
+        public const int Flags = 0x410000 | 0x1 | 0x80000;
+
+        private static volatile bool _unsupported = !OperatingSystem.IsLinux()
+            || RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.Arm64)
+            || !Directory.Exists("/proc/self/fd"); // the descriptor is named through /proc to link it
+
+        public static bool Usable(SegmentStoreOptions options) => options.UnnamedTemporaryFiles && !_unsupported;
+
+        public static void Unsupported() => _unsupported = true;
+    }
+
+    /// <summary>The portable path: a temporary name in the prefix directory, fsynced, then published (link, or a move).</summary>
+    private async Task<SegmentPut> WriteNamedAsync(SegmentHash hash, string final, string directory, ReadOnlyMemory<byte> frame, string storedSha256, CancellationToken cancellationToken)
+    {
+        var temp = Path.Combine(directory, $".tmp-{Guid.NewGuid():N}");
+        try
+        {
             FileStream stream;
             try
             {
@@ -370,9 +477,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // A full disk, a read-only or vanished mount: nothing partial stays (the temporary file goes below).
-            throw new StorageUnavailableException(
-                $"The segment store at {Root} could not be written ({ex.Message.TrimEnd('.')}); nothing partial was kept. Free space or fix the mount, then send the segment again.", ex);
+            throw Unavailable(ex); // the temporary file goes below
         }
         finally
         {

@@ -159,11 +159,34 @@ public abstract class SegmentStoreConformance : IDisposable
     }
 }
 
-public sealed class FileSegmentStoreConformance : SegmentStoreConformance
+/// <summary>On Linux each segment is written as an unnamed file (O_TMPFILE) and named once durable.</summary>
+public class FileSegmentStoreConformance : SegmentStoreConformance
 {
     private readonly FileSegmentStore _store;
 
-    public FileSegmentStoreConformance() => _store = new FileSegmentStore(Directory);
+    public FileSegmentStoreConformance()
+        : this(new SegmentStoreOptions())
+    {
+    }
+
+    private readonly SegmentStoreOptions _options;
+
+    protected FileSegmentStoreConformance(SegmentStoreOptions options)
+    {
+        _options = options;
+        _store = new FileSegmentStore(Directory, options);
+    }
+
+    [Fact]
+    public async Task segments_are_written_the_way_the_options_say_and_no_temporary_name_is_left()
+    {
+        var data = Data(200_000, seed: 30);
+        Assert.True((await _store.PutAsync(SegmentHash.Of(data), data)).Stored);
+
+        // On Linux x64/arm64 the unnamed path must really be taken: a failure in it would silently fall back to the named one.
+        Assert.Equal(_options.UnnamedTemporaryFiles && OperatingSystem.IsLinux(), _store.WritesUnnamed);
+        Assert.Equal([Path.GetFileName(FileOf(SegmentHash.Of(data)))], System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories).Select(Path.GetFileName));
+    }
 
     protected override ISegmentStore Store => _store;
 
@@ -218,3 +241,6 @@ public sealed class FileSegmentStoreConformance : SegmentStoreConformance
         Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(FileOf(secondHash)) & (UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite));
     }
 }
+
+/// <summary>The portable path (a temporary name, then link), which other systems and file systems without unnamed files take.</summary>
+public sealed class NamedTemporaryFileSegmentStoreConformance() : FileSegmentStoreConformance(new SegmentStoreOptions { UnnamedTemporaryFiles = false });

@@ -58,6 +58,25 @@ foreach (var backend in which == "both" ? ["sqlite", "postgres"] : new[] { which
         var report = await LogVerifier.VerifyAsync(log);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         Print("verify whole log", report.Checked, seconds, report.Intact ? "intact" : report.Violation!.ToString());
+
+        // What ingest does per segment before storing it: read a set's short stream and look for a stream that is not there.
+        await log.AppendAsync("lookup-set", ExpectedVersion.NoStream, [new EventData("BenchmarkEvent.v1", json, metadata), new EventData("BenchmarkEvent.v1", json, metadata)]);
+        foreach (var readers in new[] { 1, 8 })
+        {
+            const int Lookups = 20_000;
+            started = Stopwatch.GetTimestamp();
+            await Task.WhenAll(Enumerable.Range(0, readers).Select(r => Task.Run(async () =>
+            {
+                for (var i = 0; i < Lookups / readers; i++)
+                {
+                    await foreach (var _ in log.ReadStreamAsync(i % 2 == 0 ? "lookup-set" : $"lookup-missing-{r}-{i}"))
+                    {
+                    }
+                }
+            })));
+            seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{$"stream look-ups, {readers} reader(s) (half a 2-event stream, half missing)",-62} {Lookups,9:N0} reads  {seconds,7:F2} s {Lookups / seconds,12:N0} reads/s  {seconds * 1e6 / Lookups,6:F1} µs each"));
+        }
     }
 
     Directory.Delete(dir, recursive: true);

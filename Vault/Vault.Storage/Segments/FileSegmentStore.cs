@@ -353,25 +353,20 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
                 Volatile.Write(ref _prefixMade[prefix], true);
             }
 
-            if (UnnamedTemporaryFiles.Usable(_options) && WriteUnnamed(directory, final, frame.Span) is { } published)
-            {
-                if (!published)
-                    return new SegmentPut(hash, false, new FileInfo(final).Length); // another writer stored it first
-                SyncDirectory(directory);
-                return new SegmentPut(hash, true, frame.Length, storedSha256);
-            }
+            var published = (UnnamedTemporaryFiles.Usable(_options) ? WriteUnnamed(directory, final, frame.Span) : null)
+                ?? await WriteNamedAsync(final, directory, frame, cancellationToken);
+            if (!published)
+                return new SegmentPut(hash, false, new FileInfo(final).Length); // another writer stored it first
+            SyncDirectory(directory);
+            return new SegmentPut(hash, true, frame.Length, storedSha256);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw Unavailable(ex);
+            // A full disk, a read-only or vanished mount: nothing partial stays (no name over an unsynced file, no temporary name).
+            throw new StorageUnavailableException(
+                $"The segment store at {Root} could not be written ({ex.Message.TrimEnd('.')}); nothing partial was kept. Free space or fix the mount, then send the segment again.", ex);
         }
-
-        return await WriteNamedAsync(hash, final, directory, frame, storedSha256, cancellationToken);
     }
-
-    private StorageUnavailableException Unavailable(Exception ex) =>
-        // A full disk, a read-only or vanished mount: nothing partial stays.
-        new($"The segment store at {Root} could not be written ({ex.Message.TrimEnd('.')}); nothing partial was kept. Free space or fix the mount, then send the segment again.", ex);
 
     /// <summary>
     /// Linux: the frame written into an unnamed file of the prefix directory (<c>O_TMPFILE</c>), fsynced, then given
@@ -383,11 +378,11 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     private static bool? WriteUnnamed(string directory, string final, ReadOnlySpan<byte> frame)
     {
         const int ReadOnlyMode = 0x124; // 0444: later opens cannot write; this descriptor still can
-        var fd = OpenUnnamed(directory, UnnamedTemporaryFiles.Flags, ReadOnlyMode);
+        var fd = Open(directory, UnnamedTemporaryFiles.Flags, ReadOnlyMode);
         if (fd < 0 && Marshal.GetLastPInvokeError() == 2) // ENOENT: the prefix directory was removed since it was made
         {
             Directory.CreateDirectory(directory);
-            fd = OpenUnnamed(directory, UnnamedTemporaryFiles.Flags, ReadOnlyMode);
+            fd = Open(directory, UnnamedTemporaryFiles.Flags, ReadOnlyMode);
         }
 
         if (fd < 0)
@@ -409,11 +404,11 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         if (LinkAt(AtFdCwd, $"/proc/self/fd/{fd}", AtFdCwd, final, AtSymlinkFollow) == 0)
             return true;
         var linkErrno = Marshal.GetLastPInvokeError();
-        if (linkErrno == 17) // EEXIST
+        if (linkErrno == EExist)
             return false;
         if (linkErrno == 2) // ENOENT: the prefix directory went meanwhile; the named path makes it again
             return null;
-        if (linkErrno is 1 or 18 or 95 or 31 or 38) // EPERM, EXDEV, EOPNOTSUPP, EMLINK, ENOSYS: no hard links here
+        if (NoHardLinks(linkErrno))
         {
             UnnamedTemporaryFiles.Unsupported();
             return null;
@@ -424,9 +419,6 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
 
     private const int AtFdCwd = -100;
     private const int AtSymlinkFollow = 0x400;
-
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int OpenUnnamed(string path, int flags, int mode);
 
     [LibraryImport("libc", EntryPoint = "linkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int LinkAt(int oldDirectory, string oldPath, int newDirectory, string newPath, int flags);
@@ -446,8 +438,11 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         public static void Unsupported() => _unsupported = true;
     }
 
-    /// <summary>The portable path: a temporary name in the prefix directory, fsynced, then published (link, or a move).</summary>
-    private async Task<SegmentPut> WriteNamedAsync(SegmentHash hash, string final, string directory, ReadOnlyMemory<byte> frame, string storedSha256, CancellationToken cancellationToken)
+    /// <summary>
+    /// The portable path: a temporary name in the prefix directory, fsynced, then published (link, or a move); true
+    /// when this writer published it. The temporary name never outlives the call.
+    /// </summary>
+    private static async Task<bool> WriteNamedAsync(string final, string directory, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {
         var temp = Path.Combine(directory, $".tmp-{Guid.NewGuid():N}");
         try
@@ -469,15 +464,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
                 stream.Flush(flushToDisk: true);
             }
 
-            if (!Publish(temp, final))
-                return new SegmentPut(hash, false, new FileInfo(final).Length); // another writer stored it first
-
-            SyncDirectory(directory);
-            return new SegmentPut(hash, true, frame.Length, storedSha256);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw Unavailable(ex); // the temporary file goes below
+            return Publish(temp, final);
         }
         finally
         {
@@ -599,9 +586,9 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
             }
 
             var errno = Marshal.GetLastPInvokeError();
-            if (errno == 17) // EEXIST
+            if (errno == EExist)
                 return false;
-            if (errno is not (1 or 18 or 95 or 31 or 38)) // EPERM, EXDEV, EOPNOTSUPP, EMLINK, ENOSYS: no hard link here
+            if (!NoHardLinks(errno))
                 throw new IOException($"link {temp} to {final} failed: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
 
@@ -616,6 +603,11 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         }
     }
 
+    private const int EExist = 17;
+
+    /// <summary>EPERM, EXDEV, EOPNOTSUPP, EMLINK, ENOSYS from link(): this file system has no hard links.</summary>
+    private static bool NoHardLinks(int errno) => errno is 1 or 18 or 95 or 31 or 38;
+
     [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Link(string existing, string created);
 
@@ -623,15 +615,15 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     {
         if (!OperatingSystem.IsLinux())
             return;
-        var fd = Open(directory, 0); // O_RDONLY
+        var fd = Open(directory, 0, 0); // O_RDONLY
         if (fd < 0)
             return;
         Fsync(fd);
         Close(fd);
     }
 
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags, int mode);
 
     [LibraryImport("libc", EntryPoint = "fsync")]
     private static partial int Fsync(int fd);

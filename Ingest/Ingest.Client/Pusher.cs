@@ -131,8 +131,8 @@ public sealed class Pusher
         private readonly Task<IngestClient> _opened;
         private readonly SemaphoreSlim _window;
 
-        /// <summary>Frames lent to messages in flight: as many per size as the window lets fly.</summary>
-        private readonly System.Buffers.ArrayPool<byte> _frames;
+        /// <summary>Frames lent to messages in flight: the pool keeps about what the in-flight bound lets fly.</summary>
+        private readonly Vault.Core.Buffers.BoundedBufferPool _frames = new(MaxInFlightBytes + (10 << 20));
         private readonly System.Collections.Concurrent.ConcurrentBag<Compressor> _compressors = []; // managed zstd: one context per compression at once
         private readonly List<Task> _inFlight = [];
         private readonly HashSet<string> _known = new(StringComparer.Ordinal);
@@ -147,7 +147,6 @@ public sealed class Pusher
             _progress = progress;
             _ct = ct;
             _window = new SemaphoreSlim(pusher._options.Window);
-            _frames = System.Buffers.ArrayPool<byte>.Create(32 << 20, pusher._options.Window);
             _started = pusher.Clock.GetTimestamp();
             _opened = OpenAsync(pusher._client, open, ct);
         }

@@ -1,16 +1,17 @@
-using System.Buffers;
-
 namespace Vault.Core.Buffers;
 
 /// <summary>
 /// The one pool for segment-sized buffers (chunks, compression and decompression buffers). Fresh multi-megabyte arrays
-/// are expensive here (each can trigger a full collection and page faults), and the shared pool keeps too many of them
-/// per core; this one keeps at most <see cref="PerSize"/> arrays of each power-of-two size up to 16 MiB, so what it
-/// holds stays bounded (docs/benchmarks.md).
+/// are expensive here (each can trigger a full collection and page faults), so they are reused; the pool keeps at most
+/// <see cref="Capacity"/> bytes in all, whatever the sizes that pass through it (docs/architecture.md, "Buffers").
 /// </summary>
 public static class SegmentBuffers
 {
-    public const int PerSize = 4;
+    /// <summary>
+    /// What a push needs at once (its 16 MiB read buffer, 8 MiB of chunks awaiting the dedup query, one chunk per core
+    /// in compression) or a service writing a few segments at once (a frame and a plaintext each).
+    /// </summary>
+    public const long Capacity = 64L << 20;
 
-    public static ArrayPool<byte> Pool { get; } = ArrayPool<byte>.Create(16 << 20, PerSize);
+    public static BoundedBufferPool Pool { get; } = new(Capacity);
 }

@@ -6,7 +6,8 @@
 # because ext4 without a journal (this machine's root) skips inodes deleted in the last 30 s one by one when it
 # allocates new ones, which taxed whichever tool created many files just after a deletion (docs/benchmarks.md).
 # Usage: ops/bench-embedded.sh [MiB] [--small-files]   (default 1024; the dataset shape of ops/gen-dataset.py;
-# installs restic with apt-get when missing)
+# installs restic with apt-get when missing). RUNS=1 MODES=native for one run of the shipped zstd only (a 10 GiB
+# dataset: RUNS=1 MODES=native ops/bench-embedded.sh 10240 --small-files, ~15 min and ~35 GB of /tmp).
 set -u
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -20,9 +21,9 @@ d="$(mktemp -d /tmp/vault-bench-embedded-XXXX)"
 trap 'rm -rf "$d"' EXIT
 python3 ops/gen-dataset.py "$d/data" "$size" $shape >/dev/null
 export RESTIC_PASSWORD=bench
-for run in 1 2 3; do
+for run in $(seq "${RUNS:-3}"); do
   [ $run -gt 1 ] && { rm -rf $d/v-* $d/r-* $d/restic $d/rr $d/borg $d/rb; sync; sleep 31; }
-  for mode in native managed; do
+  for mode in ${MODES:-native managed}; do
     if [ $mode = managed ]; then export VAULT_ZSTD=managed; else unset VAULT_ZSTD; fi
     dotnet $cli init --vault $d/v-$mode --approver alice=$(python3 -c "print('ab'*32)") --approver bob=$(python3 -c "print('cd'*32)") >/dev/null
     sync; /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" dotnet $cli push $d/data --vault $d/v-$mode --set s1 --source web --no-cache >/dev/null 2>&1; p=$(cat "$d/t")

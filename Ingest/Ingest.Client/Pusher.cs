@@ -17,6 +17,16 @@ public sealed record PushOptions
 
     /// <summary>Chunks hashed ahead before asking the vault which it already holds.</summary>
     public int QueryBatch { get; init; } = 32;
+
+    /// <summary>
+    /// Bytes of frame buffers the push keeps for reuse between segments. The default keeps what the in-flight bound
+    /// lets fly (less made a 1 GiB push in one process ~9% slower); a producer sending through RabbitMQ, which
+    /// shares its host with what it backs up, keeps 16 MiB (<see cref="BrokerFramePoolBytes"/>): a 10 GiB push of
+    /// small files peaked at 240–256 MB instead of 280 (docs/benchmarks.md).
+    /// </summary>
+    public long FramePoolBytes { get; init; } = 34L << 20;
+
+    public const long BrokerFramePoolBytes = 16L << 20;
 }
 
 /// <summary>
@@ -131,8 +141,8 @@ public sealed class Pusher
         private readonly Task<IngestClient> _opened;
         private readonly SemaphoreSlim _window;
 
-        /// <summary>Frames lent to messages in flight: the pool keeps about what the in-flight bound lets fly.</summary>
-        private readonly Vault.Core.Buffers.BoundedBufferPool _frames = new(MaxInFlightBytes + (10 << 20));
+        /// <summary>Frames lent to messages in flight, kept for reuse up to <see cref="PushOptions.FramePoolBytes"/>.</summary>
+        private readonly Vault.Core.Buffers.BoundedBufferPool _frames;
         private readonly System.Collections.Concurrent.ConcurrentBag<Compressor> _compressors = []; // managed zstd: one context per compression at once
         private readonly List<Task> _inFlight = [];
         private readonly HashSet<string> _known = new(StringComparer.Ordinal);
@@ -147,6 +157,7 @@ public sealed class Pusher
             _progress = progress;
             _ct = ct;
             _window = new SemaphoreSlim(pusher._options.Window);
+            _frames = new Vault.Core.Buffers.BoundedBufferPool(pusher._options.FramePoolBytes);
             _started = pusher.Clock.GetTimestamp();
             _opened = OpenAsync(pusher._client, open, ct);
         }

@@ -254,6 +254,12 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
         private readonly CancellationTokenSource _stop;
         private readonly Task _producer;
 
+        /// <summary>
+        /// The read-ahead's plaintexts (a segment of up to 8 MiB takes a 10 MiB buffer) kept by the segment pool between
+        /// segments instead of made afresh: without it a restore through the 32 MiB pool spent ~8% more time.
+        /// </summary>
+        private readonly IDisposable _buffers = Vault.Core.Buffers.SegmentBuffers.Pool.Reserve(Depth * (long)Vault.Core.Buffers.BoundedBufferPool.ClassLength((8 << 20) + 1));
+
         public SegmentPrefetch(ISegmentReader store, IEnumerable<string> hashes, CancellationToken ct)
         {
             _stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -316,6 +322,7 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
 
             _stop.Dispose();
             _held.Dispose();
+            _buffers.Dispose();
         }
     }
 

@@ -39,15 +39,58 @@ public sealed class BoundedBufferPool : ArrayPool<byte>
     public BoundedBufferPool(long capacity)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
-        Capacity = capacity;
+        _capacity = capacity;
         _classes = new Stack<byte[]>[Sizes.Length];
         for (var i = 0; i < _classes.Length; i++)
             _classes[i] = new Stack<byte[]>();
         _lastUsed = new long[Sizes.Length];
     }
 
-    /// <summary>The most bytes this pool keeps between a return and the next rent.</summary>
-    public long Capacity { get; }
+    private long _capacity;
+
+    /// <summary>The most bytes this pool keeps between a return and the next rent: its own plus what is reserved now.</summary>
+    public long Capacity
+    {
+        get
+        {
+            lock (_lock)
+                return _capacity;
+        }
+    }
+
+    /// <summary>
+    /// Lets the pool keep <paramref name="bytes"/> more until the reservation is disposed: for work that knows it
+    /// holds that much at once and would otherwise make fresh arrays for what the pool could not keep (a restore's
+    /// read-ahead). On disposal the pool drops what no longer fits, sizes asked for least recently first.
+    /// </summary>
+    public IDisposable Reserve(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        lock (_lock)
+            _capacity += bytes;
+        return new Reservation(this, bytes);
+    }
+
+    private void Release(long bytes)
+    {
+        lock (_lock)
+        {
+            _capacity -= bytes;
+            while (_retained > _capacity && Stalest(except: -1) is var stalest and >= 0)
+                _retained -= _classes[stalest].Pop().Length;
+        }
+    }
+
+    private sealed class Reservation(BoundedBufferPool pool, long bytes) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+                pool.Release(bytes);
+        }
+    }
 
     /// <summary>The bytes the pool keeps now.</summary>
     public long RetainedBytes
@@ -96,16 +139,10 @@ public sealed class BoundedBufferPool : ArrayPool<byte>
         var index = ClassOf(array.Length);
         lock (_lock)
         {
-            while (_retained + array.Length > Capacity)
+            while (_retained + array.Length > _capacity)
             {
                 // Make room from the class asked for least recently (not this one); if none is left, drop this array.
-                var stalest = -1;
-                for (var i = 0; i < _classes.Length; i++)
-                {
-                    if (i != index && _classes[i].Count > 0 && (stalest < 0 || _lastUsed[i] < _lastUsed[stalest]))
-                        stalest = i;
-                }
-
+                var stalest = Stalest(except: index);
                 if (stalest < 0 || _lastUsed[stalest] >= _lastUsed[index])
                     return;
                 _retained -= _classes[stalest].Pop().Length;
@@ -114,6 +151,19 @@ public sealed class BoundedBufferPool : ArrayPool<byte>
             _classes[index].Push(array);
             _retained += array.Length;
         }
+    }
+
+    /// <summary>The class holding arrays that was asked for least recently, other than <paramref name="except"/>; -1 if none. Under the lock.</summary>
+    private int Stalest(int except)
+    {
+        var stalest = -1;
+        for (var i = 0; i < _classes.Length; i++)
+        {
+            if (i != except && _classes[i].Count > 0 && (stalest < 0 || _lastUsed[i] < _lastUsed[stalest]))
+                stalest = i;
+        }
+
+        return stalest;
     }
 
     /// <summary>The class of a length: 0 for up to 4 KiB, then four per power of two.</summary>

@@ -8,10 +8,11 @@ namespace Vault.Core.Buffers;
 public static class SegmentBuffers
 {
     /// <summary>
-    /// What a push needs at once (its 16 MiB read buffer, 8 MiB of chunks awaiting the dedup query, one chunk per core
-    /// in compression) or a service writing a few segments at once (a frame and a plaintext each).
+    /// About what a push holds at once (its 16 MiB read buffer, 8 MiB of chunks awaiting the dedup query, one chunk per
+    /// core in compression). On a 10 GiB push of small files through RabbitMQ, 64 MiB here (34 MiB of frames) peaked
+    /// the producer at 305 MB RSS, 32 MiB (16 MiB of frames) at 240–256 MB, for the same CPU (docs/benchmarks.md).
     /// </summary>
-    public const long Capacity = 64L << 20;
+    public const long Capacity = 32L << 20;
 
     public static BoundedBufferPool Pool { get; } = new(Capacity);
 }

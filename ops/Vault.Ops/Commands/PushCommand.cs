@@ -56,7 +56,7 @@ public static class PushCommand
         var progress = json ? null : new ProgressLine(context);
         try
         {
-            var pusher = new Pusher(ClientOf(starting), context.Clock);
+            var pusher = new Pusher(ClientOf(starting), context.Clock, amqp is null ? null : new PushOptions { FramePoolBytes = PushOptions.BrokerFramePoolBytes });
             var path = parse.GetValue(Source)!;
             var cacheFile = path == "-" || parse.GetValue(NoCache) ? null : CacheFile(parse, context, path);
             var result = path == "-"

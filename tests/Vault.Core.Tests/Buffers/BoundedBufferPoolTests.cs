@@ -131,4 +131,23 @@ public sealed class BoundedBufferPoolTests
 
         Assert.InRange(pool.RetainedBytes, 1, pool.Capacity);
     }
+
+    [Fact]
+    public void a_reservation_lets_it_keep_more_until_disposed_then_it_drops_back_to_its_own_capacity()
+    {
+        var pool = new BoundedBufferPool(1 << 20);
+        var reservation = pool.Reserve(3 << 20);
+        var arrays = Enumerable.Range(0, 4).Select(_ => pool.Rent(1 << 20)).ToArray();
+        foreach (var array in arrays)
+            pool.Return(array);
+        Assert.Equal(4 << 20, pool.Capacity);
+        Assert.Equal(4 << 20, pool.RetainedBytes);
+
+        reservation.Dispose();
+        reservation.Dispose(); // once only
+
+        Assert.Equal(1 << 20, pool.Capacity);
+        Assert.Equal(1 << 20, pool.RetainedBytes);
+        Assert.Contains(pool.Rent(1 << 20), arrays);
+    }
 }

@@ -21,8 +21,7 @@ d="$(mktemp -d /tmp/vault-bench-embedded-XXXX)"
 trap 'rm -rf "$d"' EXIT
 python3 ops/gen-dataset.py "$d/data" "$size" $shape >/dev/null
 export RESTIC_PASSWORD=bench
-for run in $(seq "${RUNS:-3}"); do
-  [ $run -gt 1 ] && { rm -rf $d/v-* $d/r-* $d/restic $d/rr $d/borg $d/rb; sync; sleep 31; }
+vault_runs() {
   for mode in ${MODES:-native managed}; do
     if [ $mode = managed ]; then export VAULT_ZSTD=managed; else unset VAULT_ZSTD; fi
     dotnet $cli init --vault $d/v-$mode --approver alice=$(python3 -c "print('ab'*32)") --approver bob=$(python3 -c "print('cd'*32)") >/dev/null
@@ -31,14 +30,24 @@ for run in $(seq "${RUNS:-3}"); do
     echo "run $run vault-$mode push: $p  restore: $r"
   done
   unset VAULT_ZSTD
+}
+restic_run() {
   restic init -r $d/restic -q >/dev/null
   sync; /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" restic -r $d/restic backup -q $d/data >/dev/null 2>&1; p=$(cat "$d/t")
   sync; /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" restic -r $d/restic restore latest -q --target $d/rr >/dev/null 2>&1; r=$(cat "$d/t")
   echo "run $run restic push: $p  restore: $r"
+}
+borg_run() {
   # borg 1.2, as issue "Speed" measured it: no encryption, zstd level 3 (one process, same data, same disk)
   mkdir -p $d/rb; borg init --encryption=none $d/borg
   sync; /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" borg create --compression zstd,3 $d/borg::s1 $d/data >/dev/null 2>&1; p=$(cat "$d/t")
   sync; (cd $d/rb && /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" borg extract $d/borg::s1 >/dev/null 2>&1); r=$(cat "$d/t")
   echo "run $run borg push: $p  restore: $r"
+}
+# The order alternates between runs (vault first in odd runs, last in even ones): a tool's place in a run can cost
+# it 15-20% on this VM (docs/benchmarks.md), so no tool keeps the same place in every run.
+for run in $(seq "${RUNS:-3}"); do
+  [ $run -gt 1 ] && { rm -rf $d/v-* $d/r-* $d/restic $d/rr $d/borg $d/rb; sync; sleep 31; }
+  if [ $((run % 2)) -eq 1 ]; then vault_runs; restic_run; borg_run; else borg_run; restic_run; vault_runs; fi
 done
 diff -rq $d/data $d/r-native/ >/dev/null 2>&1 && echo "restore byte-exact (native)" || diff -rq $d/data $d/r-native | head -3

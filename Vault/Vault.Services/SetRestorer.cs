@@ -255,8 +255,9 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
         private readonly Task _producer;
 
         /// <summary>
-        /// The read-ahead's plaintexts (a segment of up to 8 MiB takes a 10 MiB buffer) kept by the segment pool between
-        /// segments instead of made afresh: without it a restore through the 32 MiB pool spent ~8% more time.
+        /// Room in the segment pool for the read-ahead's plaintexts (up to <see cref="Depth"/> at once; a segment of up
+        /// to 8 MiB takes a 10 MiB buffer), so they are reused from segment to segment: the pool's own 32 MiB would keep
+        /// about three of them and remake the others for every segment read ahead.
         /// </summary>
         private readonly IDisposable _buffers = Vault.Core.Buffers.SegmentBuffers.Pool.Reserve(Depth * (long)Vault.Core.Buffers.BoundedBufferPool.ClassLength((8 << 20) + 1));
 

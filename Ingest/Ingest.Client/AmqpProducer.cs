@@ -12,13 +12,30 @@ namespace Ingest.Client;
 public interface IIngestSender
 {
     Task SendAsync<T>(string queue, T message, CancellationToken ct) where T : class;
+
+    /// <summary>
+    /// Completes the next time the connection to the broker is made again after it was lost: a message sent before
+    /// then and not yet answered may have been lost with it (segments travel transient), or its answer may have, so
+    /// the client sends it again. Never completes for a sender with no connection to lose.
+    /// </summary>
+    Task Reconnected => Never;
+
+    private static readonly Task Never = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously).Task;
 }
 
 /// <summary>
 /// A producer on RabbitMQ.Client that lives by the write-only account ops/rabbitmq-producer.sh makes: it publishes to
-/// the four vault.ingest.* exchanges (with publisher confirms, mandatory, persistent), declares and reads only its own
-/// reply queue vault.reply.NAME, and declares nothing else — where MassTransit would declare the topology it sends to
-/// and so need configure rights on the ingest exchanges. Segments go in their binary form (docs/wire-format.md).
+/// the four vault.ingest.* exchanges (with publisher confirms, mandatory), declares and reads only its own reply queue
+/// vault.reply.NAME, and declares nothing else — where MassTransit would declare the topology it sends to and so need
+/// configure rights on the ingest exchanges. Segments go in their binary form (docs/wire-format.md).
+/// <para>
+/// Segments are published transient; open, seal and query persistent. A segment is held by the push until the vault
+/// has answered that it is durable in the vault's own store and log, and is sent again when the connection comes back
+/// after a loss (<see cref="IIngestSender.Reconnected"/>), so the broker's disk would hold a third copy of every byte
+/// for nothing: on a classic queue a persistent segment is written to the broker's message store and synced before
+/// the broker confirms it, which cost the broker 4.8 of its 6 CPU-s per GiB pushed and the push a quarter of its time
+/// (docs/benchmarks.md, "Segments transient through the broker").
+/// </para>
 /// </summary>
 public sealed class AmqpProducer : IIngestSender, IAsyncDisposable
 {
@@ -27,14 +44,39 @@ public sealed class AmqpProducer : IIngestSender, IAsyncDisposable
     private readonly IChannel _replies;
     private readonly Lane[] _lanes;
     private readonly string _address;
+    private readonly Reconnections _reconnections;
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _clock;
     private int _next;
 
-    private AmqpProducer(IConnection connection, IChannel replies, Lane[] lanes, string address)
+    private AmqpProducer(IConnection connection, IChannel replies, Lane[] lanes, string address, Reconnections reconnections, TimeSpan timeout, TimeProvider clock)
     {
         _connection = connection;
         _replies = replies;
         _lanes = lanes;
         _address = address;
+        _reconnections = reconnections;
+        _timeout = timeout;
+        _clock = clock;
+    }
+
+    public Task Reconnected => _reconnections.Next;
+
+    /// <summary>Publishes of one message, at most, when the connection goes down under them (each after it came back).</summary>
+    private const int PublishAttempts = 3;
+
+    /// <summary>The connection's recoveries: each completes the task handed out before it and starts the next.</summary>
+    private sealed class Reconnections
+    {
+        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Next => Volatile.Read(ref _next).Task;
+
+        public Task Recovered()
+        {
+            Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            return Task.CompletedTask;
+        }
     }
 
     /// <summary>One publishing channel and the lock that keeps one publish at a time on it.</summary>
@@ -44,7 +86,10 @@ public sealed class AmqpProducer : IIngestSender, IAsyncDisposable
         public SemaphoreSlim Lock { get; } = new(1, 1);
     }
 
-    public static async Task<AmqpProducer> StartAsync(string amqp, string producer, ReplyRouter router, TimeSpan timeout, CancellationToken ct)
+    public static async Task<AmqpProducer> StartAsync(string amqp, string producer, ReplyRouter router, TimeSpan timeout, CancellationToken ct) =>
+        await StartAsync(amqp, producer, router, timeout, TimeProvider.System, ct);
+
+    public static async Task<AmqpProducer> StartAsync(string amqp, string producer, ReplyRouter router, TimeSpan timeout, TimeProvider clock, CancellationToken ct)
     {
         var address = BrokerErrors.Redacted(amqp);
         var factory = new ConnectionFactory
@@ -70,6 +115,8 @@ public sealed class AmqpProducer : IIngestSender, IAsyncDisposable
             }
         }
 
+        var reconnections = new Reconnections();
+        connection.RecoverySucceededAsync += (_, _) => reconnections.Recovered();
         try
         {
             var queue = IngestQueues.ReplyQueue(producer);
@@ -87,7 +134,7 @@ public sealed class AmqpProducer : IIngestSender, IAsyncDisposable
             var lanes = new Lane[Channels];
             for (var i = 0; i < lanes.Length; i++)
                 lanes[i] = new Lane(await OpenPublishChannelAsync(connection, ct));
-            return new AmqpProducer(connection, replies, lanes, address);
+            return new AmqpProducer(connection, replies, lanes, address, reconnections, timeout, clock);
         }
         catch (Exception ex) when (Refusal(ex) is { } refused)
         {
@@ -99,6 +146,41 @@ public sealed class AmqpProducer : IIngestSender, IAsyncDisposable
     public async Task SendAsync<T>(string queue, T message, CancellationToken ct) where T : class
     {
         var (body, properties) = Encode(message);
+        for (var attempt = 1; ; attempt++)
+        {
+            var reconnected = Reconnected; // taken before the publish, so a recovery during it is seen
+            try
+            {
+                await PublishAsync(queue, body, properties, ct);
+                return;
+            }
+            catch (StorageUnavailableException ex) when (attempt < PublishAttempts && ex.InnerException is AlreadyClosedException or OperationInterruptedException or IOException && !ct.IsCancellationRequested)
+            {
+                // The connection went down under this publish (a broker restart, a network cut): the client makes it
+                // again on its own. Once it has, publish again; the vault answers a message it gets twice once per
+                // copy and records it once (docs/wire-format.md, "Delivery guarantees").
+                if (!await WithinAsync(reconnected, ct))
+                    throw;
+            }
+        }
+    }
+
+    /// <summary>Whether the connection came back within the start timeout.</summary>
+    private async Task<bool> WithinAsync(Task reconnected, CancellationToken ct)
+    {
+        try
+        {
+            await reconnected.WaitAsync(_timeout, _clock, ct);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private async Task PublishAsync(string queue, ReadOnlyMemory<byte> body, BasicProperties properties, CancellationToken ct)
+    {
         var lane = _lanes[(int)((uint)Interlocked.Increment(ref _next) % _lanes.Length)];
         await lane.Lock.WaitAsync(ct);
         try
@@ -152,7 +234,7 @@ public sealed class AmqpProducer : IIngestSender, IAsyncDisposable
         {
             return (segment.Data ?? ReadOnlyMemory<byte>.Empty, new BasicProperties
             {
-                ContentType = SegmentWireFormat.MediaType, Persistent = true,
+                ContentType = SegmentWireFormat.MediaType, Persistent = false, // held until answered and sent again after a reconnection (above)
                 Headers = new Dictionary<string, object?>
                 {
                     [SegmentWireFormat.SetIdHeader] = segment.SetId,

@@ -38,13 +38,26 @@ public sealed class IngestClient(IIngestSender sender, ReplyRouter router, strin
         return present;
     }
 
+    /// <summary>Sends of one message after reconnections, at most: a broker that keeps restarting ends the push after the reply timeout.</summary>
+    private const int MaxResends = 5;
+
     private async Task<IngestReply> SendAsync<T>(string queue, T message, string key, CancellationToken ct) where T : class
     {
         var reply = router.Expect(key);
         try
         {
-            await sender.SendAsync(queue, message, ct); // with RabbitMQ, completes when the broker confirmed it
-            return await reply.WaitAsync(replyTimeout, ct);
+            for (var resends = 0; ; resends++)
+            {
+                var reconnected = sender.Reconnected; // taken before the send: a reconnection after it is seen
+                await sender.SendAsync(queue, message, ct); // with RabbitMQ, completes when the broker confirmed it
+                if (resends == MaxResends)
+                    return await reply.WaitAsync(replyTimeout, ct);
+                if (await Task.WhenAny(reply, reconnected).WaitAsync(replyTimeout, ct) == reply)
+                    return await reply;
+                // The connection to the broker was lost and made again before the answer came: the broker may have
+                // lost this message (a segment travels transient) or its answer. Sent again, the vault answers it
+                // again and records it once (docs/wire-format.md, "Delivery guarantees").
+            }
         }
         catch (TimeoutException)
         {

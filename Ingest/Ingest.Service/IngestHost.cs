@@ -71,7 +71,7 @@ public sealed class IngestHost : IAsyncDisposable
         if (options is { Amqp: { } amqp, Vault: null, Producer: { } name })
         {
             // A producer on RabbitMQ: plain AMQP, so the write-only producer account suffices (docs/wire-format.md).
-            var producer = await AmqpProducer.StartAsync(amqp, name, router, options.StartTimeout, cancellationToken);
+            var producer = await AmqpProducer.StartAsync(amqp, name, router, options.StartTimeout, options.Clock, cancellationToken);
             return new IngestHost(null, null, new IngestClient(producer, router, IngestQueues.ReplyQueue(name), options.ReplyTimeout), producer);
         }
 

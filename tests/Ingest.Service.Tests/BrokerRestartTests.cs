@@ -34,6 +34,58 @@ public sealed class BrokerRestartTests
     public async Task a_push_survives_postgres_restarts_under_the_log_or_a_rerun_of_the_same_push_completes_it() =>
         await CampaignAsync("PostgreSQL", postgres: true, () => TestBroker.ServicesAsync("pg-restart"));
 
+    /// <summary>
+    /// A segment travels transient: one the broker held when it restarted, before the service took it, is gone. The
+    /// push holds it until answered and sends it again once its connection is back; the vault stores and records it
+    /// once. Without the second send the push would wait for an answer that never comes (the reply timeout).
+    /// </summary>
+    [Fact]
+    public async Task a_segment_the_broker_lost_in_a_restart_is_sent_again_and_recorded_once()
+    {
+        var amqp = await TestBroker.NewVirtualHostAsync();
+        await using var vault = await TestVault.StartAsync(amqp);
+        await using var producer = await IngestHost.StartAsync(new IngestHostOptions { Amqp = amqp, Producer = "lost", ReplyTimeout = TimeSpan.FromSeconds(90) });
+        var client = producer.Client!;
+        await client.OpenAsync(new Contracts.OpenSet { SetId = "lost-1", Source = "web", Name = "n", Kind = "tree" }, CancellationToken.None);
+        await vault.StopServiceAsync();
+        var data = System.Security.Cryptography.RandomNumberGenerator.GetBytes(64 * 1024);
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
+        var put = client.PutAsync(new Contracts.PutSegment { SetId = "lost-1", Sequence = 0, Sha256 = hash, Length = data.Length, Encoding = "identity", Data = data }, CancellationToken.None);
+        Assert.Equal(1u, await MessagesAsync(amqp, Contracts.IngestQueues.PutSegment, atLeast: 1)); // confirmed, waiting for a consumer
+
+        await TestBroker.RabbitMqCtlAsync("stop_app");
+        await TestBroker.RabbitMqCtlAsync("start_app");
+        await TestBroker.RabbitMqCtlAsync("await_startup");
+        await vault.StartServiceAsync();
+
+        var reply = await put.WaitAsync(TimeSpan.FromSeconds(80));
+        Assert.Equal(Contracts.IngestReply.SegmentAcceptedType, reply.Type);
+        Assert.Equal(hash, (await new BackupSets(vault.Log).SegmentAsync("lost-1", 0))!.Hash);
+        Assert.True(await vault.Store.ContainsAsync(Vault.Core.Segments.SegmentHash.Parse(hash)));
+        var recorded = 0;
+        await foreach (var r in vault.Log.ReadAllAsync())
+        {
+            if (r.EventType == Vault.Core.Sets.SegmentStored.EventType)
+                recorded++;
+        }
+
+        Assert.Equal(1, recorded);
+    }
+
+    /// <summary>The messages in a queue, once there are at least <paramref name="atLeast"/> (waiting up to 30 s).</summary>
+    private static async Task<uint> MessagesAsync(string amqp, string queue, uint atLeast)
+    {
+        await using var connection = await new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(amqp) }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        for (var attempt = 0; ; attempt++)
+        {
+            var count = (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+            if (count >= atLeast || attempt == 300)
+                return count;
+            await Task.Delay(100);
+        }
+    }
+
     private static async Task CampaignAsync(string what, bool postgres, Func<Task> restart)
     {
         var amqp = await TestBroker.NewVirtualHostAsync();

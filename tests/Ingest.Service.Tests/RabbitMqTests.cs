@@ -97,4 +97,60 @@ public sealed class RabbitMqTests
         Assert.Equal(hash, (await new BackupSets(vault.Log).SegmentAsync("s1", 0))!.Hash);
         Assert.Null(await new BackupSets(vault.Log).SegmentAsync("s1", 1));
     }
+
+    /// <summary>
+    /// What the broker keeps on its disk: segments and the answers to them travel transient (a push holds each segment
+    /// until answered and sends it again after a reconnection, so the broker's copy would be a third copy synced for
+    /// nothing); open, seal and query, and their answers, persistent.
+    /// </summary>
+    [Fact]
+    public async Task segments_and_their_answers_travel_transient_while_open_seal_and_their_answers_are_persistent()
+    {
+        var amqp = await TestBroker.NewVirtualHostAsync();
+        await using var vault = await TestVault.StartAsync(amqp);
+        var factory = new ConnectionFactory { Uri = new Uri(amqp) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.QueueDeclareAsync("vault.reply.raw", durable: true, exclusive: false, autoDelete: false);
+        await using var producer = await Client.AmqpProducer.StartAsync(amqp, "modes", new Client.ReplyRouter(), TimeSpan.FromSeconds(30), CancellationToken.None);
+        var data = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("transient segment ", 500)));
+        Contracts.PutSegment Segment(long sequence) => new()
+        {
+            SetId = "m1", Sequence = sequence, Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data)), Length = data.Length,
+            Encoding = "identity", Data = data, ReplyTo = "vault.reply.raw",
+        };
+
+        // The service answers into a queue nobody consumes: each answer is read there with its delivery mode.
+        await producer.SendAsync(Contracts.IngestQueues.OpenSet, new Contracts.OpenSet { SetId = "m1", Source = "web", Name = "n", Kind = "tree", ReplyTo = "vault.reply.raw" }, CancellationToken.None);
+        var opened = await GetAsync(channel, "vault.reply.raw");
+        await producer.SendAsync(Contracts.IngestQueues.PutSegment, Segment(0), CancellationToken.None);
+        var accepted = await GetAsync(channel, "vault.reply.raw");
+        Assert.Contains("\"set-opened\"", Encoding.UTF8.GetString(opened.Body.Span), StringComparison.Ordinal);
+        Assert.True(opened.BasicProperties.Persistent);
+        Assert.Contains("\"segment-accepted\"", Encoding.UTF8.GetString(accepted.Body.Span), StringComparison.Ordinal);
+        Assert.False(accepted.BasicProperties.Persistent);
+
+        // With the service stopped, what the producer publishes stays in the ingest queues, as the broker holds it.
+        await vault.StopServiceAsync();
+        await producer.SendAsync(Contracts.IngestQueues.PutSegment, Segment(1), CancellationToken.None);
+        await producer.SendAsync(Contracts.IngestQueues.SealSet, new Contracts.SealSet { SetId = "m1", SegmentCount = 2, ReplyTo = "vault.reply.raw" }, CancellationToken.None);
+        var segment = await GetAsync(channel, Contracts.IngestQueues.PutSegment);
+        var seal = await GetAsync(channel, Contracts.IngestQueues.SealSet);
+        Assert.Equal(data, segment.Body.ToArray());
+        Assert.False(segment.BasicProperties.Persistent);
+        Assert.True(seal.BasicProperties.Persistent);
+    }
+
+    /// <summary>The next message in a queue, waiting for it up to 30 s.</summary>
+    private static async Task<BasicGetResult> GetAsync(IChannel channel, string queue)
+    {
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            if (await channel.BasicGetAsync(queue, autoAck: true) is { } result)
+                return result;
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"Nothing arrived in {queue} within 30 s.");
+    }
 }

@@ -56,12 +56,27 @@ public sealed class TestVault : IAsyncDisposable
         }
         else
         {
-            vault._serviceHost = await IngestHost.StartAsync(new IngestHostOptions { Amqp = serviceAmqp ?? amqp, Vault = (log, vault.Store), QueueType = queueType });
+            vault._serviceOptions = new IngestHostOptions { Amqp = serviceAmqp ?? amqp, Vault = (log, vault.Store), QueueType = queueType };
+            vault._serviceHost = await IngestHost.StartAsync(vault._serviceOptions);
             vault._producerHost = await IngestHost.StartAsync(new IngestHostOptions { Amqp = amqp, Producer = producer });
         }
 
         return vault;
     }
+
+    private IngestHostOptions? _serviceOptions;
+
+    /// <summary>Stops the ingest service (its queues stay on the broker, consumed by no one) until <see cref="StartServiceAsync"/>.</summary>
+    public async Task StopServiceAsync()
+    {
+        if (_serviceOptions is null || _serviceHost is null)
+            throw new InvalidOperationException("Only a vault served through a broker has a service to stop.");
+        await _serviceHost.DisposeAsync();
+        _serviceHost = null;
+    }
+
+    public async Task StartServiceAsync() =>
+        _serviceHost = await IngestHost.StartAsync(_serviceOptions ?? throw new InvalidOperationException("Only a vault served through a broker has a service to start."));
 
     public Pusher Pusher() => new(Client, TimeProvider.System);
 

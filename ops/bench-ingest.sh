@@ -47,7 +47,12 @@ restic init -q -r "$work/restic"
 borg init --encryption=none "$work/borg"
 
 # Each step starts after sync: none waits on the writeback of what the step before it wrote (fsyncs would).
+# CPU-s of a process so far (user + system), to count what the service and the broker spent on push 1
+ticks() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+broker_pid=$(pgrep -f beam.smp | head -n 1)
+serve0=$(ticks "$serve_pid"); broker0=$(ticks "$broker_pid")
 sync; t0=$(now); /usr/bin/time -v -o "$work/push1.time" dotnet "$cli" push "$work/data" --set b1 --source bench --amqp "$VAULT_TEST_AMQP" --json >"$work/push1.json"; t1=$(now)
+serve1=$(ticks "$serve_pid"); broker1=$(ticks "$broker_pid")
 sync; s2=$(now); /usr/bin/time -v -o "$work/restic1.time" restic backup -q -r "$work/restic" "$work/data"; t2=$(now)
 sync; s3=$(now); /usr/bin/time -v -o "$work/borg1.time" borg create --compression zstd,3 "$work/borg::b1" "$work/data"; b1=$(now)
 python3 ops/change-dataset.py "$work/data"
@@ -59,13 +64,14 @@ sync; s8=$(now); restic restore -q -r "$work/restic" latest --target "$work/rest
 mkdir -p "$work/borg-restored"; sync; s9=$(now); (cd "$work/borg-restored" && borg extract "$work/borg::b2"); b3=$(now)
 diff -r "$work/data" "$work/restored" >/dev/null && same=identical || same=DIFFERENT
 
-python3 - "$bytes" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" "$t6" "$t7" "$work" "$same" "$(rss "$work/push1.time")" "$(rss "$work/push2.time")" "$b1" "$b2" "$b3" "$s2" "$s3" "$s5" "$s6" "$s7" "$s8" "$s9" "$(cpu "$work/push1.time")" "$(cpu "$work/restic1.time")" "$(cpu "$work/borg1.time")" <<'PY'
+python3 - "$bytes" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" "$t6" "$t7" "$work" "$same" "$(rss "$work/push1.time")" "$(rss "$work/push2.time")" "$b1" "$b2" "$b3" "$s2" "$s3" "$s5" "$s6" "$s7" "$s8" "$s9" "$(cpu "$work/push1.time")" "$(cpu "$work/restic1.time")" "$(cpu "$work/borg1.time")" \
+  "$(awk "BEGIN {print $serve1 - $serve0}")" "$(awk "BEGIN {print $broker1 - $broker0}")" <<'PY'
 import json, sys
 b, t0, t1, t2, t3, t4, t5, t6, t7 = int(sys.argv[1]), *map(float, sys.argv[2:10])
 work, same, rss1, rss2 = sys.argv[10], sys.argv[11], sys.argv[12], sys.argv[13]
 b1, b2, b3 = map(float, sys.argv[14:17])
 s2, s3, s5, s6, s7, s8, s9 = map(float, sys.argv[17:24])
-cpu_producer, cpu_restic, cpu_borg = map(float, sys.argv[24:27])
+cpu_producer, cpu_restic, cpu_borg, cpu_service, cpu_broker = map(float, sys.argv[24:29])
 # each step's own time (the syncs between steps excluded): rewritten as contiguous marks for the lines below
 t2, b1 = t1 + (t2 - s2), t1 + (t2 - s2) + (b1 - s3)
 t5, b2 = t4 + (t5 - s5), t4 + (t5 - s5) + (b2 - s6)
@@ -83,6 +89,8 @@ print(f"bytes over the broker: push 1 {p1['bytesSent'] / 1e6:.1f} MB, push 2 {p2
       f"({p2['deduplicatedShare']:.1%} of push 2's segments were already in the vault)")
 print(f"peak RSS: push 1 {rss1} MB, push 2 {rss2} MB")
 print(f"CPU of backup 1: vault producer {cpu_producer:.2f} s (user+sys), restic {cpu_restic:.2f} s, borg {cpu_borg:.2f} s; producer / restic = {cpu_producer / cpu_restic:.2f}")
+whole = cpu_producer + cpu_service + cpu_broker
+print(f"whole system during push 1: producer {cpu_producer:.2f} + service {cpu_service:.2f} + broker {cpu_broker:.2f} = {whole:.2f} CPU-s; / restic = {whole / cpu_restic:.2f}")
 print(f"ratios: push 1 / restic backup 1 = {(t2 - t1) / (t1 - t0):.2f}x throughput; "
       f"push 2 time / restic backup 2 time = {(t4 - t3) / (t5 - t4):.2f}; restore = {(t7 - t6) / (t6 - b2):.2f}x restic's throughput")
 print(f"borg: push 1 / borg create 1 = {(b1 - t2) / (t1 - t0):.2f}x throughput; push 2 time / borg create 2 time = {(t4 - t3) / (b2 - t5):.2f}; "

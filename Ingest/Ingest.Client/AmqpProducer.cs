@@ -154,7 +154,9 @@ public sealed class AmqpProducer : IIngestSender, IAsyncDisposable
                 await PublishAsync(queue, body, properties, ct);
                 return;
             }
-            catch (StorageUnavailableException ex) when (attempt < PublishAttempts && ex.InnerException is AlreadyClosedException or OperationInterruptedException or IOException && !ct.IsCancellationRequested)
+            catch (StorageUnavailableException ex) when (attempt < PublishAttempts && !ct.IsCancellationRequested
+                                                         && ex.InnerException is AlreadyClosedException or OperationInterruptedException or IOException
+                                                         && (!_connection.IsOpen || reconnected.IsCompleted)) // the connection, not only this channel (a missing exchange closes the channel alone)
             {
                 // The connection went down under this publish (a broker restart, a network cut): the client makes it
                 // again on its own. Once it has, publish again; the vault answers a message it gets twice once per

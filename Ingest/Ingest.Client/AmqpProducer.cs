@@ -33,7 +33,7 @@ public interface IIngestSender
 /// has answered that it is durable in the vault's own store and log, and is sent again when the connection comes back
 /// after a loss (<see cref="IIngestSender.Reconnected"/>), so the broker's disk would hold a third copy of every byte
 /// for nothing: on a classic queue a persistent segment is written to the broker's message store and synced before
-/// the broker confirms it, which cost the broker 4.8 of its 6 CPU-s per GiB pushed and the push a quarter of its time
+/// the broker confirms it, which cost the broker about 4 of its 5–6 CPU-s per GiB pushed and the push a quarter of its time
 /// (docs/benchmarks.md, "Segments transient through the broker").
 /// </para>
 /// </summary>

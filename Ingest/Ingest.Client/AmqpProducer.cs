@@ -86,9 +86,6 @@ public sealed class AmqpProducer : IIngestSender, IAsyncDisposable
         public SemaphoreSlim Lock { get; } = new(1, 1);
     }
 
-    public static async Task<AmqpProducer> StartAsync(string amqp, string producer, ReplyRouter router, TimeSpan timeout, CancellationToken ct) =>
-        await StartAsync(amqp, producer, router, timeout, TimeProvider.System, ct);
-
     public static async Task<AmqpProducer> StartAsync(string amqp, string producer, ReplyRouter router, TimeSpan timeout, TimeProvider clock, CancellationToken ct)
     {
         var address = BrokerErrors.Redacted(amqp);

@@ -112,7 +112,7 @@ public sealed class RabbitMqTests
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
         await channel.QueueDeclareAsync("vault.reply.raw", durable: true, exclusive: false, autoDelete: false);
-        await using var producer = await Client.AmqpProducer.StartAsync(amqp, "modes", new Client.ReplyRouter(), TimeSpan.FromSeconds(30), CancellationToken.None);
+        await using var producer = await Client.AmqpProducer.StartAsync(amqp, "modes", new Client.ReplyRouter(), TimeSpan.FromSeconds(30), TimeProvider.System, CancellationToken.None);
         var data = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("transient segment ", 500)));
         Contracts.PutSegment Segment(long sequence) => new()
         {

@@ -24,7 +24,10 @@ public abstract class CrashSafety<TBinding> where TBinding : ILogBinding, new()
 
         for (var kill = 0; kill < Kills; kill++)
         {
-            acknowledged.AddRange(await RunAndKillAsync(arguments, TimeSpan.FromMilliseconds(random.Next(20, 400))));
+            // A line cut by the kill is not an acknowledgement; every whole line is.
+            acknowledged.AddRange((await CrashHelperProcess.RunAndKillAsync(arguments, TimeSpan.FromMilliseconds(random.Next(20, 400))))
+                .Select(l => l.Split(' ')).Where(p => p.Length == 4 && p[0] == "ok" && p[3].StartsWith("crash-", StringComparison.Ordinal))
+                .Select(p => (long.Parse(p[1]), long.Parse(p[2]), p[3])));
 
             await using var log = await binding.OpenAsync();
             var report = await LogVerifier.VerifyAsync(log);
@@ -37,8 +40,24 @@ public abstract class CrashSafety<TBinding> where TBinding : ILogBinding, new()
 
         Assert.True(acknowledged.Count > Kills, $"the helper acknowledged only {acknowledged.Count} appends in {Kills} runs");
     }
+}
 
-    private static async Task<List<(long, long, string)>> RunAndKillAsync(string[] arguments, TimeSpan after)
+public sealed class SqliteCrashSafety : CrashSafety<SqliteBinding>
+{
+    protected override Task<string[]> HelperArgumentsAsync(SqliteBinding binding) => Task.FromResult(new[] { "sqlite", binding.Path });
+}
+
+public sealed class PostgresCrashSafety : CrashSafety<PostgresBinding>
+{
+    protected override async Task<string[]> HelperArgumentsAsync(PostgresBinding binding) =>
+        ["postgres", TestPostgres.ServiceConnectionString, await binding.SchemaAsync()];
+}
+
+/// <summary>The helper process (tests/Vault.CrashHelper), killed at a chosen moment.</summary>
+internal static class CrashHelperProcess
+{
+    /// <summary>Runs the helper and kills it with SIGKILL <paramref name="after"/> its first line of output; returns every whole line it printed.</summary>
+    public static async Task<List<string>> RunAndKillAsync(string[] arguments, TimeSpan after)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Vault.CrashHelper.dll"));
@@ -66,20 +85,48 @@ public abstract class CrashSafety<TBinding> where TBinding : ILogBinding, new()
         process.Kill(entireProcessTree: true); // SIGKILL on Linux
         await process.WaitForExitAsync();
         await reading;
-
-        // A line cut by the kill is not an acknowledgement; every whole line is.
-        return lines.Select(l => l.Split(' ')).Where(p => p.Length == 4 && p[0] == "ok" && p[3].StartsWith("crash-", StringComparison.Ordinal))
-            .Select(p => (long.Parse(p[1]), long.Parse(p[2]), p[3])).ToList();
+        return lines;
     }
 }
 
-public sealed class SqliteCrashSafety : CrashSafety<SqliteBinding>
+/// <summary>
+/// Eight writers in a child process store new segments (their files made durable in shared groups) and are killed with
+/// SIGKILL at random moments: every segment the child was told was stored must be there whole, and no file with a
+/// segment's name may be partial or damaged.
+/// </summary>
+public sealed class SegmentStoreCrashSafety : IDisposable
 {
-    protected override Task<string[]> HelperArgumentsAsync(SqliteBinding binding) => Task.FromResult(new[] { "sqlite", binding.Path });
-}
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "vault-segcrash-" + Guid.NewGuid().ToString("N"));
 
-public sealed class PostgresCrashSafety : CrashSafety<PostgresBinding>
-{
-    protected override async Task<string[]> HelperArgumentsAsync(PostgresBinding binding) =>
-        ["postgres", TestPostgres.ServiceConnectionString, await binding.SchemaAsync()];
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            foreach (var file in Directory.EnumerateFiles(_directory, "*", SearchOption.AllDirectories))
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task every_acknowledged_segment_survives_sigkill_whole_and_no_named_file_is_partial()
+    {
+        var random = new Random(20261207);
+        var acknowledged = new HashSet<string>(StringComparer.Ordinal);
+        var store = new Vault.Storage.Segments.FileSegmentStore(_directory);
+
+        for (var kill = 0; kill < 8; kill++)
+        {
+            var lines = await CrashHelperProcess.RunAndKillAsync(["segments", _directory], TimeSpan.FromMilliseconds(random.Next(20, 400)));
+            acknowledged.UnionWith(lines.Select(l => l.Split(' ')).Where(p => p.Length == 2 && p[0] == "stored" && p[1].Length == 64).Select(p => p[1]));
+
+            var named = await store.ListAsync().ToListAsync();
+            Assert.Subset(named.Select(h => h.Hex).ToHashSet(StringComparer.Ordinal), acknowledged);
+            foreach (var hash in named)
+                store.Verify(hash); // throws, naming the segment, on a partial or damaged file
+            Assert.DoesNotContain(Directory.EnumerateFiles(_directory, "*", SearchOption.AllDirectories), f => !f.EndsWith(".zst", StringComparison.Ordinal));
+        }
+
+        Assert.True(acknowledged.Count > 8, $"the helper stored only {acknowledged.Count} segments in 8 runs");
+    }
 }

@@ -20,12 +20,25 @@ public sealed record SegmentStoreOptions
     /// temporary name; false forces the temporary-name path every platform has (tests run both).
     /// </summary>
     public bool UnnamedTemporaryFiles { get; init; } = true;
+
+    /// <summary>
+    /// How long new segment files wait, at most, for other writers already verifying or writing theirs, so they are
+    /// made durable together (unnamed files only; a writer alone does not wait).
+    /// </summary>
+    public TimeSpan GroupGather { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>The most new segment files made durable together.</summary>
+    public int MaxGroup { get; init; } = 64;
+
+    /// <summary>The clock the gathering wait runs on.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 }
 
 /// <summary>
 /// Segments as files under a root: <c>ab/abcdef….zst</c>, a zstd frame of the plaintext. Written read-only into an
-/// unnamed file (Linux) or under a temporary name, fsynced, given its final name (never over an existing one), and the
-/// directory fsynced, so a segment is either whole and durable or absent.
+/// unnamed file (Linux) or under a temporary name, made durable, given its final name (never over an existing one),
+/// and the name made durable, so a segment is either whole and durable or absent. On Linux the new files of
+/// concurrent writers are made durable and named in groups (<see cref="GroupDurability"/>).
 /// </summary>
 public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? options = null) : ISegmentStore
 {
@@ -43,9 +56,10 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     {
         if (plaintext.Length > _options.MaxSegmentBytes)
             throw new SegmentRejectedException("too-large", $"The segment is {plaintext.Length} bytes; the limit is {_options.MaxSegmentBytes}. Chunk it smaller.");
+        using var arrival = Arrive();
         CheckHash(hash, plaintext.Span);
         if (File.Exists(PathOf(hash)))
-            return new SegmentPut(hash, false, new FileInfo(PathOf(hash)).Length);
+            return await ExistingAsync(hash);
         var buffer = Vault.Core.Buffers.SegmentBuffers.Pool.Rent(Compressor.GetCompressBound(plaintext.Length));
         try
         {
@@ -60,7 +74,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
                 using var compressor = new Compressor(_options.CompressionLevel);
                 length = compressor.Wrap(plaintext.Span, buffer);
             }
-            return await WriteAsync(hash, buffer.AsMemory(0, length), cancellationToken);
+            return await WriteAsync(hash, buffer.AsMemory(0, length), arrival, cancellationToken);
         }
         finally
         {
@@ -72,6 +86,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     {
         if (plaintextLength < 0 || plaintextLength > _options.MaxSegmentBytes)
             throw new SegmentRejectedException("too-large", $"The segment declares {plaintextLength} bytes; the limit is {_options.MaxSegmentBytes}.");
+        using var arrival = Arrive();
         var (written, actual) = HashFrame(zstdFrame.Span, plaintextLength, bad => new SegmentRejectedException(bad.Code, bad.Message));
         if (written != plaintextLength)
             throw new SegmentRejectedException("length-mismatch", $"it decompresses to {written} bytes, not the declared {plaintextLength}");
@@ -79,11 +94,25 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
             throw new SegmentRejectedException("hash-mismatch", $"The segment's SHA-256 is {actual}, not the declared {hash}; nothing was stored. Resend it.");
 
         if (File.Exists(PathOf(hash)))
-            return new SegmentPut(hash, false, new FileInfo(PathOf(hash)).Length);
-        return await WriteAsync(hash, zstdFrame, cancellationToken);
+            return await ExistingAsync(hash);
+        return await WriteAsync(hash, zstdFrame, arrival, cancellationToken);
     }
 
-    public Task<bool> ContainsAsync(SegmentHash hash, CancellationToken cancellationToken = default) => Task.FromResult(File.Exists(PathOf(hash)));
+    public async Task<bool> ContainsAsync(SegmentHash hash, CancellationToken cancellationToken = default)
+    {
+        if (!File.Exists(PathOf(hash)))
+            return false;
+        await _durability.SettledAsync(PathOf(hash)); // a name this store gave is counted once it is durable
+        return true;
+    }
+
+    /// <summary>A segment found already stored, answered once its name is durable (it may be in a group still syncing).</summary>
+    private async Task<SegmentPut> ExistingAsync(SegmentHash hash)
+    {
+        var path = PathOf(hash);
+        await _durability.SettledAsync(path);
+        return new SegmentPut(hash, false, new FileInfo(path).Length);
+    }
 
     /// <summary>The bytes a segment takes stored, or null when the store does not hold it.</summary>
     public long? StoredLength(SegmentHash hash)
@@ -336,7 +365,10 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
 
     private string PathOf(SegmentHash hash) => Path.Combine(Root, hash.Hex[..2], hash.Hex + ".zst");
 
-    private async Task<SegmentPut> WriteAsync(SegmentHash hash, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    /// <summary>A new segment on its way to the unnamed path's group (null on the named path).</summary>
+    private GroupDurability.Arrival? Arrive() => UnnamedTemporaryFiles.Usable(_options) ? _durability.Expect() : null;
+
+    private async Task<SegmentPut> WriteAsync(SegmentHash hash, ReadOnlyMemory<byte> frame, GroupDurability.Arrival? arrival, CancellationToken cancellationToken)
     {
         var final = PathOf(hash);
         var directory = Path.GetDirectoryName(final)!;
@@ -353,11 +385,12 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
                 Volatile.Write(ref _prefixMade[prefix], true);
             }
 
-            var published = (UnnamedTemporaryFiles.Usable(_options) ? WriteUnnamed(directory, final, frame.Span) : null)
-                ?? await WriteNamedAsync(final, directory, frame, cancellationToken);
+            var unnamed = arrival is not null && UnnamedTemporaryFiles.Usable(_options) ? await WriteUnnamedAsync(directory, final, frame, arrival) : null;
+            var published = unnamed ?? await WriteNamedAsync(final, directory, frame, cancellationToken);
             if (!published)
-                return new SegmentPut(hash, false, new FileInfo(final).Length); // another writer stored it first
-            SyncDirectory(directory);
+                return await ExistingAsync(hash); // another writer stored it first
+            if (unnamed is null)
+                SyncDirectory(directory); // the unnamed path's group already synced the name
             return new SegmentPut(hash, true, frame.Length, storedSha256);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -369,13 +402,14 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     }
 
     /// <summary>
-    /// Linux: the frame written into an unnamed file of the prefix directory (<c>O_TMPFILE</c>), fsynced, then given
-    /// its final name with <c>linkat</c>, which fails when the name exists, so a name appears only over durable bytes
-    /// and of many writers of one segment exactly one publishes it. No temporary name is created and removed (two
+    /// Linux: the frame written into an unnamed file of the prefix directory (<c>O_TMPFILE</c>), then handed to the
+    /// store's <see cref="GroupDurability"/>, which syncs it with the other new files of its group and gives it its
+    /// final name with <c>linkat</c>, which fails when the name exists, so a name appears only over durable bytes and
+    /// of many writers of one segment exactly one publishes it. No temporary name is created and removed (two
     /// directory changes fewer per segment), and a failed or interrupted write leaves nothing with a name. Null when
     /// this file system or kernel has no unnamed files (the caller then writes under a temporary name).
     /// </summary>
-    private static bool? WriteUnnamed(string directory, string final, ReadOnlySpan<byte> frame)
+    private async Task<bool?> WriteUnnamedAsync(string directory, string final, ReadOnlyMemory<byte> frame, GroupDurability.Arrival arrival)
     {
         const int ReadOnlyMode = 0x124; // 0444: later opens cannot write; this descriptor still can
         var fd = Open(directory, UnnamedTemporaryFiles.Flags, ReadOnlyMode);
@@ -398,10 +432,14 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         }
 
         using var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
-        RandomAccess.Write(handle, frame, 0);
-        if (Fsync(fd) != 0)
-            throw new IOException($"fsync of a new segment in {directory} failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
-        if (LinkAt(AtFdCwd, $"/proc/self/fd/{fd}", AtFdCwd, final, AtSymlinkFollow) == 0)
+        RandomAccess.Write(handle, frame.Span, 0);
+        return await _durability.PublishAsync(arrival, handle, final);
+    }
+
+    /// <summary>Names a durable unnamed file (see <see cref="WriteUnnamedAsync"/>).</summary>
+    private static bool? NameDurable(Microsoft.Win32.SafeHandles.SafeFileHandle file, string final)
+    {
+        if (LinkAt(AtFdCwd, $"/proc/self/fd/{file.DangerousGetHandle()}", AtFdCwd, final, AtSymlinkFollow) == 0)
             return true;
         var linkErrno = Marshal.GetLastPInvokeError();
         if (linkErrno == EExist)
@@ -416,6 +454,12 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
 
         throw new IOException($"naming a new segment {final} failed: {Marshal.GetPInvokeErrorMessage(linkErrno)}");
     }
+
+    private readonly GroupDurability _durability = new(NameDurable, (options ?? new SegmentStoreOptions()).Clock,
+        (options ?? new SegmentStoreOptions()).GroupGather, (options ?? new SegmentStoreOptions()).MaxGroup);
+
+    /// <summary>How many groups of new segment files were made durable together, and how many files they held (Linux, unnamed files).</summary>
+    public (long Groups, long Files) DurableGroups => (_durability.Groups, _durability.Files);
 
     private const int AtFdCwd = -100;
     private const int AtSymlinkFollow = 0x400;

@@ -47,7 +47,7 @@ public static class PushCommand
         {
             var directory = GlobalOptions.VaultDirectory(parse, context);
             (_, log) = await VaultOpener.OpenAsync(directory, GlobalOptions.PostgresConnection(parse, context), context.Clock, ct);
-            options = options with { Vault = (log, new FileSegmentStore(VaultOpener.SegmentsDirectory(directory))), Direct = true }; // no bus: the handler in this process
+            options = options with { Vault = (log, new FileSegmentStore(VaultOpener.SegmentsDirectory(directory), new SegmentStoreOptions { Clock = context.Clock })), Direct = true }; // no bus: the handler in this process
         }
 
         // A bus (about 0.3 s to start) starts while the push walks the tree and reads changed files: it is needed only to ask and send.

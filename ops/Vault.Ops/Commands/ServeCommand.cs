@@ -179,7 +179,7 @@ public static class ServeCommand
             {
                 VaultId = manifest.VaultId,
                 Log = log,
-                Store = new FileSegmentStore(VaultOpener.SegmentsDirectory(directory)),
+                Store = new FileSegmentStore(VaultOpener.SegmentsDirectory(directory), new SegmentStoreOptions { Clock = context.Clock }),
                 Amqp = amqp,
                 Concurrency = Number(settings, "Concurrency", 8, 1),
                 QueueType = queueType,

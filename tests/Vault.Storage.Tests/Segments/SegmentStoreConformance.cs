@@ -188,6 +188,28 @@ public class FileSegmentStoreConformance : SegmentStoreConformance
         Assert.Equal([Path.GetFileName(FileOf(SegmentHash.Of(data)))], System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories).Select(Path.GetFileName));
     }
 
+    [Fact]
+    public async Task concurrent_new_segments_are_each_stored_whole_and_on_linux_made_durable_in_shared_groups()
+    {
+        var segments = Enumerable.Range(0, 48).Select(i => Data(20_000 + i, seed: 100 + i)).ToArray();
+
+        var puts = await Task.WhenAll(segments.Select(d => Task.Run(() => _store.PutAsync(SegmentHash.Of(d), d))));
+
+        Assert.All(puts, put => Assert.True(put.Stored));
+        foreach (var data in segments)
+            Assert.Equal(data, await _store.ReadAsync(SegmentHash.Of(data)));
+        var (groups, files) = _store.DurableGroups;
+        if (_store.WritesUnnamed)
+        {
+            Assert.Equal(segments.Length, files);
+            Assert.True(groups < files, $"{files} new segments were synced in {groups} groups: none was shared");
+        }
+        else
+        {
+            Assert.Equal((0, 0), (groups, files)); // the named path syncs each file itself
+        }
+    }
+
     protected override ISegmentStore Store => _store;
 
     protected override string FileOf(SegmentHash hash) => Path.Combine(Directory, hash.Hex[..2], hash.Hex + ".zst");

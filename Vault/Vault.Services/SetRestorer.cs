@@ -142,8 +142,9 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
                 var hashes = entry.Segments ?? [];
                 if (hashes.Count == 0)
                     next.TrySetResult();
-                // Preallocated to its size (one extent instead of many) and unbuffered: segments arrive in megabytes.
-                await using var output = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, PreallocationSize = entry.Size, BufferSize = 0 });
+                // Unbuffered: segments arrive in megabytes. A file of several segments is preallocated to its size (one
+                // extent instead of many); one of a single segment is written in one call and needs no fallocate.
+                await using var output = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, PreallocationSize = hashes.Count > 1 ? entry.Size : 0, BufferSize = 0 });
                 created = true;
                 for (var i = 0; i < hashes.Count; i++)
                 {
@@ -156,6 +157,8 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
                     reads.Written();
                     progress.Add(data.Memory.Length);
                 }
+
+                Apply(output.SafeFileHandle, entry); // through the open file: no path walked again, and a failure deletes it
             }
             catch (Exception ex)
             {
@@ -180,7 +183,6 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
                 next.TrySetResult();
             }
 
-            Apply(path, entry);
             progress.FileDone();
         }
         catch
@@ -325,6 +327,14 @@ public sealed class SetRestorer(IEventLog log, ISegmentStore store)
             _held.Dispose();
             _buffers.Dispose();
         }
+    }
+
+    /// <summary>A file's mode and modification time, set through its open handle (fchmod, futimens).</summary>
+    private static void Apply(Microsoft.Win32.SafeHandles.SafeFileHandle file, ManifestEntry entry)
+    {
+        if (!OperatingSystem.IsWindows() && entry.Mode != 0)
+            File.SetUnixFileMode(file, (UnixFileMode)entry.Mode);
+        File.SetLastWriteTimeUtc(file, DateTimeOffset.FromUnixTimeMilliseconds(entry.MtimeUnixMs).UtcDateTime);
     }
 
     private static void Apply(string path, ManifestEntry entry)

@@ -455,8 +455,9 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         throw new IOException($"naming a new segment {final} failed: {Marshal.GetPInvokeErrorMessage(linkErrno)}");
     }
 
-    private readonly GroupDurability _durability = new(NameDurable, (options ?? new SegmentStoreOptions()).Clock,
-        (options ?? new SegmentStoreOptions()).GroupGather, (options ?? new SegmentStoreOptions()).MaxGroup);
+    private readonly GroupDurability _durability = NewGroup(options ?? new SegmentStoreOptions());
+
+    private static GroupDurability NewGroup(SegmentStoreOptions options) => new(NameDurable, options.Clock, options.GroupGather, options.MaxGroup);
 
     /// <summary>How many groups of new segment files were made durable together, and how many files they held (Linux, unnamed files).</summary>
     public (long Groups, long Files) DurableGroups => (_durability.Groups, _durability.Files);

@@ -134,9 +134,17 @@ public sealed partial class GroupDurability
             List<Pending> group;
             lock (_gate)
             {
-                group = _queue;
-                _queue = [];
                 _gathered = null;
+                if (_queue.Count <= _maxGroup)
+                {
+                    group = _queue;
+                    _queue = [];
+                }
+                else
+                {
+                    group = _queue.GetRange(0, _maxGroup); // the rest makes the next group, at once
+                    _queue.RemoveRange(0, _maxGroup);
+                }
             }
 
             Commit(group);

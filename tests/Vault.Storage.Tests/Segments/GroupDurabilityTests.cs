@@ -84,6 +84,24 @@ public sealed class GroupDurabilityTests : IDisposable
     }
 
     [Fact]
+    public async Task a_group_never_holds_more_files_than_its_most_and_the_rest_make_the_next_group()
+    {
+        var durability = new GroupDurability(Name, TimeProvider.System, TimeSpan.Zero, 3, HeldSync);
+
+        var first = durability.PublishAsync(durability.Expect(), File("a"), "a");
+        Assert.True(await _syncStarted.WaitAsync(TimeSpan.FromSeconds(30)));
+        var later = Enumerable.Range(0, 5).Select(i => durability.PublishAsync(durability.Expect(), File("b" + i), "b" + i)).ToArray();
+        _syncMayFinish.Release();
+        for (var sync = 0; sync < 5; sync++)
+            await FinishOneSync();
+
+        Assert.True(await first);
+        Assert.All(await Task.WhenAll(later), named => Assert.True(named));
+        Assert.Equal((3, 6), (durability.Groups, durability.Files));
+        Assert.Equal(["sync", "name a", "sync", "sync", "name b0", "name b1", "name b2", "sync", "sync", "name b3", "name b4", "sync"], _steps);
+    }
+
+    [Fact]
     public async Task a_failed_sync_of_the_bytes_fails_every_writer_of_its_group_and_names_nothing()
     {
         var durability = new GroupDurability(Name, TimeProvider.System, TimeSpan.Zero, 64, (_, what) =>

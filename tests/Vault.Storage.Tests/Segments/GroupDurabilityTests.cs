@@ -54,14 +54,20 @@ public sealed class GroupDurabilityTests : IDisposable
         _syncMayFinish.Release();
     }
 
+    /// <summary>"a" published and its first sync started (and held); then b0…b4 published while it is held.</summary>
+    private async Task<(Task<bool?> First, Task<bool?>[] Later)> FirstThenFiveWhileItSyncsAsync(GroupDurability durability)
+    {
+        var first = durability.PublishAsync(durability.Expect(), File("a"), "a");
+        Assert.True(await _syncStarted.WaitAsync(TimeSpan.FromSeconds(30)));
+        return (first, Enumerable.Range(0, 5).Select(i => durability.PublishAsync(durability.Expect(), File("b" + i), "b" + i)).ToArray());
+    }
+
     [Fact]
     public async Task bytes_are_synced_before_any_name_names_before_the_answer_and_writers_arriving_meanwhile_share_the_next_group()
     {
         var durability = new GroupDurability(Name, TimeProvider.System, TimeSpan.Zero, 64, HeldSync);
 
-        var first = durability.PublishAsync(durability.Expect(), File("a"), "a");
-        Assert.True(await _syncStarted.WaitAsync(TimeSpan.FromSeconds(30)));
-        var later = Enumerable.Range(0, 5).Select(i => durability.PublishAsync(durability.Expect(), File("b" + i), "b" + i)).ToArray();
+        var (first, later) = await FirstThenFiveWhileItSyncsAsync(durability);
         await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System); // time enough for a wrong implementation to name or answer early
         Assert.Equal(["sync"], _steps);
         Assert.False(first.IsCompleted);
@@ -88,9 +94,7 @@ public sealed class GroupDurabilityTests : IDisposable
     {
         var durability = new GroupDurability(Name, TimeProvider.System, TimeSpan.Zero, 3, HeldSync);
 
-        var first = durability.PublishAsync(durability.Expect(), File("a"), "a");
-        Assert.True(await _syncStarted.WaitAsync(TimeSpan.FromSeconds(30)));
-        var later = Enumerable.Range(0, 5).Select(i => durability.PublishAsync(durability.Expect(), File("b" + i), "b" + i)).ToArray();
+        var (first, later) = await FirstThenFiveWhileItSyncsAsync(durability);
         _syncMayFinish.Release();
         for (var sync = 0; sync < 5; sync++)
             await FinishOneSync();

@@ -14,6 +14,12 @@ public interface IIngestSender
     Task SendAsync<T>(string queue, T message, CancellationToken ct) where T : class;
 
     /// <summary>
+    /// True when the vault's handler runs in this process (an embedded push): a segment may then travel as a
+    /// <see cref="LocalSegment"/>, with the plaintext its frame was made from. False for anything with a wire between.
+    /// </summary>
+    bool InProcess => false;
+
+    /// <summary>
     /// Completes the next time the connection to the broker is made again after it was lost: a message sent before
     /// then and not yet answered may have been lost with it (segments travel transient), or its answer may have, so
     /// the client sends it again. Never completes for a sender with no connection to lose.

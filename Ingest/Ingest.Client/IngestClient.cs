@@ -21,6 +21,22 @@ public sealed class IngestClient(IIngestSender sender, ReplyRouter router, strin
     public async Task<IngestReply> PutAsync(PutSegment message, CancellationToken ct) =>
         Check(await SendAsync(IngestQueues.PutSegment, message with { ReplyTo = replyQueue }, $"segment:{message.SetId}:{message.Sequence}", ct));
 
+    /// <summary>The vault's handler runs in this process (<see cref="IIngestSender.InProcess"/>).</summary>
+    public bool InProcess => sender.InProcess;
+
+    /// <summary>
+    /// As <see cref="PutAsync(PutSegment, CancellationToken)"/>, for a vault in this process, with the plaintext the
+    /// frame was made from and its hash computed over: the vault compares instead of hashing again. Read until the
+    /// answer, like the frame. On any other sender it is not sent, and the vault checks the hash.
+    /// </summary>
+    public async Task<IngestReply> PutAsync(PutSegment message, ReadOnlyMemory<byte> madeFrom, CancellationToken ct)
+    {
+        if (!sender.InProcess)
+            return await PutAsync(message, ct);
+        var local = new LocalSegment(message with { ReplyTo = replyQueue }, madeFrom);
+        return Check(await SendAsync(IngestQueues.PutSegment, local, $"segment:{message.SetId}:{message.Sequence}", ct));
+    }
+
     public async Task<IngestReply> SealAsync(SealSet message, CancellationToken ct) =>
         Check(await SendAsync(IngestQueues.SealSet, message with { ReplyTo = replyQueue }, $"set:{message.SetId}", ct));
 
@@ -76,3 +92,9 @@ public sealed class IngestClient(IIngestSender sender, ReplyRouter router, strin
         _ => throw new IngestRefusedException(reply),
     };
 }
+
+/// <summary>
+/// A segment for a vault in this same process, with the plaintext its frame was made from: never serialized, never
+/// on a bus (no consumer takes it), so only code inside the vault's own process can hand a plaintext to compare with.
+/// </summary>
+public sealed record LocalSegment(PutSegment Segment, ReadOnlyMemory<byte> MadeFrom);

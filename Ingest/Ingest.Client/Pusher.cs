@@ -340,15 +340,17 @@ public sealed class Pusher
         /// <summary>
         /// Compresses one chunk and sends its frame, on a pool thread: the push's own flow goes on reading, cutting
         /// and hashing meanwhile, so on a machine with more than one core the compression (the largest single cost of
-        /// a push) is not in series with the reading (docs/architecture.md, "Push").
+        /// a push) is not in series with the reading (docs/architecture.md, "Push"). To a vault in this process the
+        /// chunk goes along and is kept until the answer: the vault compares the frame with it instead of hashing the
+        /// frame's plaintext again (docs/architecture.md, "Embedded push"); both count against the bytes in flight.
         /// </summary>
         private async Task CompressAndSendAsync(IngestClient client, long sequence, string hash, PooledChunk chunk)
         {
             byte[] buffer;
-            int length, plain;
-            using (chunk)
+            int length, plain = chunk.Length;
+            var kept = client.InProcess;
+            try
             {
-                plain = chunk.Length;
                 try
                 {
                     (buffer, length) = Compress(chunk.Memory.Span);
@@ -362,23 +364,33 @@ public sealed class Pusher
                 finally
                 {
                     _compressing.Release();
+                    if (!kept)
+                        chunk.Dispose();
                 }
-            }
 
-            Interlocked.Add(ref _inFlightBytes, length - plain);
-            Interlocked.Add(ref _bytesSent, length);
-            var message = new PutSegment { SetId = _setId, Sequence = sequence, Sha256 = hash, Length = plain, Encoding = "zstd", Data = buffer.AsMemory(0, length) };
-            try
-            {
-                await client.PutAsync(message, _ct);
-                // Answered: every sender is done with the bytes (the bus copied them, the broker confirmed them, the
-                // handler in this process wrote them). After a failure the buffer is left to the collector instead.
-                _frames.Return(buffer);
+                var held = kept ? plain + length : length;
+                Interlocked.Add(ref _inFlightBytes, held - plain);
+                Interlocked.Add(ref _bytesSent, length);
+                var message = new PutSegment { SetId = _setId, Sequence = sequence, Sha256 = hash, Length = plain, Encoding = "zstd", Data = buffer.AsMemory(0, length) };
+                try
+                {
+                    if (kept)
+                        await client.PutAsync(message, chunk.Memory, _ct);
+                    else
+                        await client.PutAsync(message, _ct);
+                    // Answered: every sender is done with the bytes (the bus copied them, the broker confirmed them, the
+                    // handler in this process wrote them). After a failure the buffer is left to the collector instead.
+                    _frames.Return(buffer);
+                }
+                finally
+                {
+                    Interlocked.Add(ref _inFlightBytes, -held);
+                    _window.Release();
+                }
             }
             finally
             {
-                Interlocked.Add(ref _inFlightBytes, -length);
-                _window.Release();
+                chunk.Dispose(); // disposing twice is harmless
             }
         }
 

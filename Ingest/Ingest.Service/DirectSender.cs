@@ -16,6 +16,9 @@ public sealed class DirectSender(IngestHandler handler, ReplyRouter router, Time
 {
     private readonly SemaphoreSlim _slots = new(concurrency);
 
+    /// <summary>The handler is in this process: a push may hand it the plaintext a frame was made from (<see cref="LocalSegment"/>).</summary>
+    public bool InProcess => true;
+
     public async Task SendAsync<T>(string queue, T message, CancellationToken ct) where T : class
     {
         await _slots.WaitAsync(ct);
@@ -40,6 +43,7 @@ public sealed class DirectSender(IngestHandler handler, ReplyRouter router, Time
             {
                 return message switch
                 {
+                    LocalSegment l => (await handler.PutSegmentAsync(l.Segment, ct, l.MadeFrom), l.Segment.Length),
                     PutSegment m => (await handler.PutSegmentAsync(m, ct), m.Length),
                     OpenSet m => (await handler.OpenAsync(m, ct), 0),
                     SealSet m => (await handler.SealAsync(m, ct), 0),

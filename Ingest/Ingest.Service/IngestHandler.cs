@@ -39,7 +39,12 @@ public sealed partial class IngestHandler(IEventLog log, ISegmentStore store, Ti
         return new IngestReply { Type = IngestReply.SetOpenedType, SetId = m.SetId };
     }
 
-    public async Task<IngestReply> PutSegmentAsync(PutSegment m, CancellationToken ct)
+    /// <param name="madeFrom">
+    /// Only from a producer in this same process (<see cref="Ingest.Client.LocalSegment"/>): the plaintext the frame was
+    /// made from and its hash computed over, so the frame is checked by comparison instead of by hashing it again
+    /// (<see cref="ISegmentStore.PutFrameMadeFromAsync"/>). Never from the bus.
+    /// </param>
+    public async Task<IngestReply> PutSegmentAsync(PutSegment m, CancellationToken ct, ReadOnlyMemory<byte>? madeFrom = null)
     {
         var problem = Invalid(m.SetId) ?? (m.Sequence < 0 ? "sequence must be 0 or more" : null)
             ?? (!SegmentHash.TryParse(m.Sha256, out _) ? "sha256 must be 64 hex digits" : null)
@@ -63,7 +68,11 @@ public sealed partial class IngestHandler(IEventLog log, ISegmentStore store, Ti
         try
         {
             put = m.Encoding == "zstd"
-                ? await store.PutCompressedAsync(hash, m.Length, m.Data!.Value, ct)
+                ? madeFrom is { } plaintext
+                    ? plaintext.Length != m.Length
+                        ? throw new SegmentRejectedException("length-mismatch", $"The segment was made from {plaintext.Length} bytes, not the declared {m.Length}.")
+                        : await store.PutFrameMadeFromAsync(hash, plaintext, m.Data!.Value, ct)
+                    : await store.PutCompressedAsync(hash, m.Length, m.Data!.Value, ct)
                 : m.Data!.Value.Length != m.Length
                     ? throw new SegmentRejectedException("length-mismatch", $"The segment has {m.Data.Value.Length} bytes, not the declared {m.Length}.")
                     : await store.PutAsync(hash, m.Data.Value, ct);

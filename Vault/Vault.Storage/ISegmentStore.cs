@@ -46,6 +46,17 @@ public interface ISegmentStore : ISegmentReader
     /// <summary>Stores a zstd frame as sent by a producer, after decompressing it (bounded) and checking length and hash.</summary>
     Task<SegmentPut> PutCompressedAsync(SegmentHash hash, long plaintextLength, ReadOnlyMemory<byte> zstdFrame, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Stores a zstd frame that this process made from <paramref name="plaintext"/>, whose SHA-256 this process computed
+    /// as <paramref name="hash"/> (an embedded push: producer and vault in one process). The frame is checked by
+    /// decompressing it and comparing the result with <paramref name="plaintext"/> byte for byte, instead of hashing it
+    /// again: the bytes the hash was computed over are still at hand, so equality proves the frame holds the plaintext
+    /// of that hash (docs/architecture.md, "Embedded push"). Never for bytes from elsewhere: a message on the bus cannot
+    /// carry a plaintext to compare with. A store that does not compare checks the hash as <see cref="PutCompressedAsync"/> does.
+    /// </summary>
+    Task<SegmentPut> PutFrameMadeFromAsync(SegmentHash hash, ReadOnlyMemory<byte> plaintext, ReadOnlyMemory<byte> zstdFrame, CancellationToken cancellationToken = default) =>
+        PutCompressedAsync(hash, plaintext.Length, zstdFrame, cancellationToken);
+
     Task<bool> ContainsAsync(SegmentHash hash, CancellationToken cancellationToken = default);
 
     /// <summary>The segment as stored (one zstd frame of the plaintext), not verified: for copying it elsewhere (media), where it is verified when read.</summary>

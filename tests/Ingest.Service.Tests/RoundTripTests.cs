@@ -34,6 +34,8 @@ public sealed class RoundTripTests
         var frames = new DirectoryInfo(Path.Combine(vault.Directory, "segments")).EnumerateFiles("*.zst", SearchOption.AllDirectories).Where(f => f.Name != manifest).ToList();
         Assert.Equal(frames.Count, pushed.Totals.SegmentsSent);
         Assert.Equal(frames.Sum(f => f.Length), pushed.Totals.BytesSent);
+        // Straight to the handler, every sent frame was checked against the chunk it was made from; over the bus, by hash.
+        Assert.Equal(direct ? frames.Count : 0, vault.Store.FramesCompared);
     }
 
     [Theory]

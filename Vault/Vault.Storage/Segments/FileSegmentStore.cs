@@ -93,6 +93,28 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         if (actual != hash)
             throw new SegmentRejectedException("hash-mismatch", $"The segment's SHA-256 is {actual}, not the declared {hash}; nothing was stored. Resend it.");
 
+        return await StoreCheckedAsync(hash, zstdFrame, arrival, cancellationToken);
+    }
+
+    public async Task<SegmentPut> PutFrameMadeFromAsync(SegmentHash hash, ReadOnlyMemory<byte> plaintext, ReadOnlyMemory<byte> zstdFrame, CancellationToken cancellationToken = default)
+    {
+        if (plaintext.Length > _options.MaxSegmentBytes)
+            throw new SegmentRejectedException("too-large", $"The segment is {plaintext.Length} bytes; the limit is {_options.MaxSegmentBytes}. Chunk it smaller.");
+        using var arrival = Arrive();
+        if (CompareFrame(zstdFrame.Span, plaintext.Span, bad => new SegmentRejectedException(bad.Code, bad.Message)) is { } difference)
+            throw new SegmentRejectedException("content-mismatch", $"The frame for segment {hash} does not decompress to the bytes it was made from ({difference}); nothing was stored. Push again.");
+        Interlocked.Increment(ref _framesCompared);
+        return await StoreCheckedAsync(hash, zstdFrame, arrival, cancellationToken);
+    }
+
+    /// <summary>Frames checked by comparison with the plaintext they were made from (<see cref="PutFrameMadeFromAsync"/>) rather than by hash.</summary>
+    public long FramesCompared => Interlocked.Read(ref _framesCompared);
+
+    private long _framesCompared;
+
+    /// <summary>A frame already checked: answered from the file when the name is taken, else written.</summary>
+    private async Task<SegmentPut> StoreCheckedAsync(SegmentHash hash, ReadOnlyMemory<byte> zstdFrame, GroupDurability.Arrival? arrival, CancellationToken cancellationToken)
+    {
         if (File.Exists(PathOf(hash)))
             return await ExistingAsync(hash);
         return await WriteAsync(hash, zstdFrame, arrival, cancellationToken);
@@ -295,6 +317,71 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         if (declared > 0 && (ulong)written != declared)
             throw fail(("length-mismatch", $"it decompresses to {written} bytes, not the {declared} its frame declares"));
         return (written, actual);
+    }
+
+    /// <summary>
+    /// Null when <paramref name="frame"/> decompresses to exactly <paramref name="expected"/>; otherwise what differs.
+    /// Through libzstd the plaintext streams through the same small window as <see cref="HashFrame"/> and is compared
+    /// a piece at a time; with the managed port it is decompressed into a pooled buffer first. A frame that is not
+    /// valid zstd throws through <paramref name="fail"/>, as in <see cref="HashFrame"/>.
+    /// </summary>
+    private static string? CompareFrame(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> expected, Func<(string Code, string Message), Exception> fail)
+    {
+        ulong declared;
+        try
+        {
+            declared = Decompressor.GetDecompressedSize(frame);
+        }
+        catch (ZstdException ex)
+        {
+            throw fail(("bad-encoding", $"not a valid zstd frame: {ex.Message}"));
+        }
+
+        long written;
+        var differs = false;
+        if (Vault.Core.Compression.NativeZstd.Available)
+        {
+            var sink = new CompareSink(expected);
+            written = Vault.Core.Compression.NativeZstd.DecompressTo(frame, _window ??= new byte[WindowBytes], expected.Length, ref sink, out var error, out var tooLarge);
+            if (error is not null && !tooLarge)
+                throw fail(("bad-encoding", $"not a valid zstd frame: {error}"));
+            differs = sink.Differs;
+        }
+        else
+        {
+            var plaintext = Vault.Core.Buffers.SegmentBuffers.Pool.Rent(expected.Length + 1);
+            try
+            {
+                written = DecompressInto(frame, plaintext.AsSpan(0, expected.Length + 1), fail);
+                differs = written == expected.Length && !plaintext.AsSpan(0, expected.Length).SequenceEqual(expected);
+            }
+            finally
+            {
+                Vault.Core.Buffers.SegmentBuffers.Pool.Return(plaintext);
+            }
+        }
+
+        if (written != expected.Length)
+            return written > expected.Length ? $"it decompresses to more than {expected.Length} bytes" : $"it decompresses to {written} bytes, not {expected.Length}";
+        if (differs)
+            return "the bytes differ";
+        return declared > 0 && declared != (ulong)written ? $"it declares {declared} bytes and holds {written}" : null;
+    }
+
+    /// <summary>Compares each decompressed piece with the next stretch of the expected plaintext.</summary>
+    private ref struct CompareSink(ReadOnlySpan<byte> expected) : Vault.Core.Compression.IPlaintextSink
+    {
+        private readonly ReadOnlySpan<byte> _expected = expected;
+        private int _offset;
+
+        public bool Differs { get; private set; }
+
+        public void Write(ReadOnlySpan<byte> piece)
+        {
+            if (!Differs && (piece.Length > _expected.Length - _offset || !piece.SequenceEqual(_expected.Slice(_offset, piece.Length))))
+                Differs = true;
+            _offset += piece.Length;
+        }
     }
 
     /// <summary>The window plaintext streams through: small enough to stay in the core's cache between zstd and SHA-256.</summary>

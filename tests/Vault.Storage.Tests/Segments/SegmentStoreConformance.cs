@@ -210,6 +210,48 @@ public class FileSegmentStoreConformance : SegmentStoreConformance
         }
     }
 
+    [Fact]
+    public async Task a_frame_made_in_this_process_is_checked_against_the_plaintext_it_was_made_from_and_kept_as_made()
+    {
+        var data = Data(300_000, seed: 40); // more than one 128 KiB window of decompressed bytes
+        using var compressor = new Compressor(1);
+        var frame = compressor.Wrap(data).ToArray();
+
+        var put = await _store.PutFrameMadeFromAsync(SegmentHash.Of(data), data, frame);
+
+        Assert.True(put.Stored);
+        Assert.Equal(1, _store.FramesCompared);
+        Assert.Equal(frame, await File.ReadAllBytesAsync(FileOf(SegmentHash.Of(data))));
+        Assert.Equal(data, await _store.ReadAsync(SegmentHash.Of(data)));
+    }
+
+    [Theory]
+    [InlineData("last-byte-differs", "content-mismatch")]
+    [InlineData("first-byte-differs", "content-mismatch")]
+    [InlineData("shorter", "content-mismatch")]
+    [InlineData("longer", "content-mismatch")]
+    [InlineData("garbage", "bad-encoding")]
+    public async Task a_frame_that_does_not_hold_the_plaintext_it_was_made_from_is_refused_and_nothing_is_stored(string kind, string code)
+    {
+        var data = Data(300_000, seed: 41);
+        var other = kind switch
+        {
+            "last-byte-differs" => [.. data[..^1], (byte)(data[^1] ^ 1)],
+            "first-byte-differs" => [(byte)(data[0] ^ 1), .. data[1..]],
+            "shorter" => data[..^1],
+            "longer" => [.. data, 0],
+            _ => data,
+        };
+        using var compressor = new Compressor(1);
+        var frame = kind == "garbage" ? Data(500) : compressor.Wrap(other).ToArray();
+
+        var rejected = await Assert.ThrowsAsync<SegmentRejectedException>(() => _store.PutFrameMadeFromAsync(SegmentHash.Of(data), data, frame));
+
+        Assert.Equal(code, rejected.Code);
+        Assert.Empty(await _store.ListAsync().ToArrayAsync());
+        Assert.Equal(0, _store.FramesCompared);
+    }
+
     protected override ISegmentStore Store => _store;
 
     protected override string FileOf(SegmentHash hash) => Path.Combine(Directory, hash.Hex[..2], hash.Hex + ".zst");

@@ -80,6 +80,33 @@ public sealed class PushRestoreCliTests : IDisposable
         run.AssertNoStackTrace();
     }
 
+    [Theory]
+    [InlineData("push", "--amqp", "", "it is empty")]
+    [InlineData("push", "--amqp", "rabbit-host", "it is not a URI")]
+    [InlineData("push", "--amqp", "http://producer:s3cret@mq/vault", "its scheme is 'http'")]
+    [InlineData("push", "--amqp", "amqp://producer:s3cret@mq:99999/vault", "it is not a URI")]
+    [InlineData("push", "--amqp", "amqp:///vault", "it names no host")]
+    [InlineData("push", "VAULT_AMQP", "amqp://producer:s3cret@mq:port/vault", "it is not a URI")]
+    [InlineData("serve", "--amqp", "amqps//producer:s3cret@mq/vault", "it is not a URI")]
+    public async Task a_broker_address_that_is_not_one_exits_2_saying_what_is_wrong_without_repeating_its_password(string verb, string where, string value, string problem)
+    {
+        var vault = await VaultAsync();
+        string[] args = verb == "push" ? ["push", Source(), "--set", "night-1", "--source", "host1", "--vault", vault] : ["serve", "--vault", vault];
+        var environment = new Dictionary<string, string>();
+        if (where == "VAULT_AMQP")
+            environment[where] = value;
+        else
+            args = [.. args, where, value];
+
+        var run = await CliRun.RunWithAsync(environment, args).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"takes a RabbitMQ URI such as amqp://producer:secret@mq:5672/vault, but {problem}", run.Error);
+        Assert.StartsWith(where == "VAULT_AMQP" ? "vault: VAULT_AMQP" : verb == "push" ? "vault: --amqp" : "vault: Amqp (--amqp)", run.Error);
+        Assert.DoesNotContain("s3cret", run.Error);
+        run.AssertNoStackTrace();
+    }
+
     [Fact]
     public async Task a_second_push_with_the_same_set_id_is_refused()
     {

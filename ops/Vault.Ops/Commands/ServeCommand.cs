@@ -153,8 +153,8 @@ public static class ServeCommand
     private static async Task<int> RunAsync(ParseResult parse, CliContext context, CancellationToken ct)
     {
         var settings = Settings(parse, context);
-        var amqp = settings["Amqp"]
-            ?? throw new VaultConfigurationException($"'vault serve' needs a broker: pass --amqp URI, set {IngestOptions.AmqpVariable}, or put Amqp in the --config file.");
+        var amqp = settings["Amqp"] is { } configured ? IngestOptions.Checked(configured, "Amqp (--amqp)")
+            : throw new VaultConfigurationException($"'vault serve' needs a broker: pass --amqp URI, set {IngestOptions.AmqpVariable}, or put Amqp in the --config file.");
         var directory = settings["Dir"]
             ?? throw new VaultConfigurationException($"Say which vault: pass --vault DIR, set {GlobalOptions.VaultDirVariable}, or put Dir in the --config file.");
         var listen = settings["Listen"] is null or "off" ? null : settings["Listen"];

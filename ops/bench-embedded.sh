@@ -33,9 +33,11 @@ vault_runs() {
   for mode in ${MODES:-native managed}; do
     if [ $mode = managed ]; then export VAULT_ZSTD=managed; else unset VAULT_ZSTD; fi
     dotnet $cli init --vault $d/v-$mode --approver alice=$(python3 -c "print('ab'*32)") --approver bob=$(python3 -c "print('cd'*32)") >/dev/null
-    settle; /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" dotnet $cli push $d/data --vault $d/v-$mode --set s1 --source web --no-cache >/dev/null 2>&1; p=$(cat "$d/t")
-    settle; /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" dotnet $cli restore s1 --vault $d/v-$mode --to $d/r-$mode >/dev/null 2>&1; r=$(cat "$d/t")
+    settle; VAULT_DEBUG=1 /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" dotnet $cli push $d/data --vault $d/v-$mode --set s1 --source web --no-cache >/dev/null 2>"$d/push.err"; p=$(cat "$d/t")
+    settle; VAULT_DEBUG=1 /usr/bin/time -o "$d/t" -f "%e s %U u %S s %M KB" dotnet $cli restore s1 --vault $d/v-$mode --to $d/r-$mode >/dev/null 2>"$d/restore.err"; r=$(cat "$d/t")
     echo "run $run vault-$mode push: $p  restore: $r"
+    # A failed step says why (its last progress line and the error, with VAULT_DEBUG's details) instead of a bare status.
+    case "$p$r" in *"non-zero status"*) for f in push restore; do tail -c 4000 "$d/$f.err" | tr '\r' '\n' | grep -v "MB/s$" | sed "s/^/  $f: /"; done ;; esac
   done
   unset VAULT_ZSTD
 }

@@ -276,15 +276,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     /// </summary>
     private static (long Length, SegmentHash Hash) HashFrame(ReadOnlySpan<byte> frame, long limit, Func<(string Code, string Message), Exception> fail)
     {
-        ulong declared;
-        try
-        {
-            declared = Decompressor.GetDecompressedSize(frame);
-        }
-        catch (ZstdException ex)
-        {
-            throw fail(("bad-encoding", $"not a valid zstd frame: {ex.Message}"));
-        }
+        var declared = DeclaredSize(frame, fail);
 
         long written;
         SegmentHash actual;
@@ -319,6 +311,19 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
         return (written, actual);
     }
 
+    /// <summary>The plaintext length a frame declares (0 when it declares none); a frame that is not zstd throws through <paramref name="fail"/>.</summary>
+    private static ulong DeclaredSize(ReadOnlySpan<byte> frame, Func<(string Code, string Message), Exception> fail)
+    {
+        try
+        {
+            return Decompressor.GetDecompressedSize(frame);
+        }
+        catch (ZstdException ex)
+        {
+            throw fail(("bad-encoding", $"not a valid zstd frame: {ex.Message}"));
+        }
+    }
+
     /// <summary>
     /// Null when <paramref name="frame"/> decompresses to exactly <paramref name="expected"/>; otherwise what differs.
     /// Through libzstd the plaintext streams through the same small window as <see cref="HashFrame"/> and is compared
@@ -327,15 +332,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     /// </summary>
     private static string? CompareFrame(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> expected, Func<(string Code, string Message), Exception> fail)
     {
-        ulong declared;
-        try
-        {
-            declared = Decompressor.GetDecompressedSize(frame);
-        }
-        catch (ZstdException ex)
-        {
-            throw fail(("bad-encoding", $"not a valid zstd frame: {ex.Message}"));
-        }
+        var declared = DeclaredSize(frame, fail);
 
         long written;
         var differs = false;
@@ -641,15 +638,7 @@ public sealed partial class FileSegmentStore(string root, SegmentStoreOptions? o
     /// </summary>
     public static byte[] Decompress(ReadOnlySpan<byte> frame, int limit, bool exact, Func<(string Code, string Message), Exception> fail)
     {
-        ulong declared;
-        try
-        {
-            declared = Decompressor.GetDecompressedSize(frame);
-        }
-        catch (ZstdException ex)
-        {
-            throw fail(("bad-encoding", $"not a valid zstd frame: {ex.Message}"));
-        }
+        var declared = DeclaredSize(frame, fail);
 
         if (declared > 0 && declared <= (ulong)limit && (!exact || declared == (ulong)limit))
         {
